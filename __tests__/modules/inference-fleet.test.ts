@@ -1,0 +1,301 @@
+import { Construct } from "constructs";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-lifecycle-hook";
+import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import {
+  InferenceFleet,
+  InferenceFleetProps,
+  LifecycleDefaultResult,
+  ScalingMetric,
+  SpotAllocationStrategy,
+  WarmPoolState,
+} from "../../modules/inference-fleet";
+import { InferenceLoadBalancer } from "../../modules/inference-load-balancer";
+import { count, resources, single, synth } from "../support/synth";
+
+const loadBalancer = {
+  targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/test/abc",
+  securityGroupId: "sg-alb",
+  requestCountResourceLabel: "app/test/1/targetgroup/test/2",
+  targetPort: 80,
+};
+
+const base: InferenceFleetProps = {
+  name: "test",
+  vpcId: "vpc-1",
+  subnetIds: ["subnet-a", "subnet-b"],
+  loadBalancer,
+  imageId: "ami-0123456789abcdef0",
+};
+
+function fleet(overrides: Partial<InferenceFleetProps> = {}, extra?: (scope: Construct, fleet: InferenceFleet) => void) {
+  return synth((scope) => {
+    const f = new InferenceFleet(scope, "Fleet", { ...base, ...overrides });
+    extra?.(scope, f);
+  });
+}
+
+describe("InferenceFleet", () => {
+  describe("launch template", () => {
+    test("GIVEN defaults WHEN synthesized THEN a c6i.xlarge template with IMDSv2, an encrypted gp3 root and no public IP", () => {
+      const { text } = fleet({ userData: "#!/bin/bash\necho hi\n" });
+      expect(text).toHaveResourceWithProperties(LaunchTemplate, {
+        name: "test",
+        image_id: "ami-0123456789abcdef0",
+        instance_type: "c6i.xlarge",
+        user_data: Buffer.from("#!/bin/bash\necho hi\n").toString("base64"),
+        update_default_version: true,
+        metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1, instance_metadata_tags: "disabled" },
+        network_interfaces: [expect.objectContaining({ associate_public_ip_address: "false", device_index: 0 })],
+        block_device_mappings: [
+          { device_name: "/dev/xvda", ebs: { volume_type: "gp3", volume_size: 30, encrypted: "true", delete_on_termination: "true" } },
+        ],
+        monitoring: { enabled: false },
+      });
+      expect(single(fleet().json, "aws_launch_template").hibernation_options).toBeUndefined();
+    });
+
+    test("GIVEN instance, volume and IMDS options WHEN synthesized THEN the template follows them", () => {
+      const { text } = fleet({
+        instanceType: "c6i.8xlarge",
+        imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        rootVolume: { sizeGiB: 100, kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/k", deviceName: "/dev/sda1" },
+        allowContainerImdsAccess: true,
+        detailedMonitoring: true,
+      });
+      expect(text).toHaveResourceWithProperties(LaunchTemplate, {
+        instance_type: "c6i.8xlarge",
+        image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        metadata_options: expect.objectContaining({ http_tokens: "required", http_put_response_hop_limit: 2 }),
+        block_device_mappings: [
+          { device_name: "/dev/sda1", ebs: expect.objectContaining({ volume_size: 100, kms_key_id: "arn:aws:kms:us-east-1:123456789012:key/k", encrypted: "true" }) },
+        ],
+        monitoring: { enabled: true },
+      });
+    });
+  });
+
+  describe("security and IAM", () => {
+    test("GIVEN defaults WHEN synthesized THEN the app port admits the ALB's group only, and the ALB may reach it", () => {
+      const { json, text } = fleet();
+      expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
+        referenced_security_group_id: "sg-alb",
+        from_port: 80,
+        to_port: 80,
+        ip_protocol: "tcp",
+      });
+      expect(count(json, "aws_vpc_security_group_ingress_rule")).toBe(1);
+      const ingress = Object.values(resources(json, "aws_vpc_security_group_ingress_rule"));
+      expect(ingress.every((r) => r.cidr_ipv4 === undefined)).toBe(true);
+      expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { security_group_id: "sg-alb", from_port: 80, to_port: 80 });
+      expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { cidr_ipv4: "0.0.0.0/0", from_port: 443, to_port: 443 });
+    });
+
+    test("GIVEN extra groups, egress ranges and another port WHEN synthesized THEN each gets its own rule on that port", () => {
+      const { json } = fleet({ additionalIngressSecurityGroupIds: ["sg-a", "sg-b"], httpsEgressCidrBlocks: ["10.0.0.0/8"], appPort: 8080 });
+      const ingress = Object.values(resources(json, "aws_vpc_security_group_ingress_rule"));
+      expect(ingress.map((r) => r.referenced_security_group_id).sort()).toEqual(["sg-a", "sg-alb", "sg-b"]);
+      expect(ingress.every((r) => r.from_port === 8080 && r.to_port === 8080)).toBe(true);
+      const egressCidrs = Object.values(resources(json, "aws_vpc_security_group_egress_rule")).map((r) => r.cidr_ipv4).filter(Boolean);
+      expect(egressCidrs).toEqual(["10.0.0.0/8"]);
+    });
+
+    test("GIVEN allowAppTrafficFrom WHEN synthesized THEN a named rule admits that group", () => {
+      const { text } = fleet({}, (_scope, f) => f.allowAppTrafficFrom("Warmup", "sg-lambda", "Warmup Lambda"));
+      expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { referenced_security_group_id: "sg-lambda", description: "Warmup Lambda", from_port: 80 });
+    });
+
+    test("GIVEN defaults WHEN synthesized THEN the instance role has SSM Session Manager access and nothing else", () => {
+      const { json, text } = fleet();
+      expect(count(json, "aws_iam_role_policy_attachment")).toBe(1);
+      expect(count(json, "aws_iam_role_policy")).toBe(0);
+      expect(text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
+        policy_arn: expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/),
+      });
+      const assume = JSON.parse(single(json, "aws_iam_role").assume_role_policy as string);
+      expect(assume.Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+    });
+  });
+
+  describe("Auto Scaling group", () => {
+    test("GIVEN defaults WHEN synthesized THEN the group uses ELB health, the target group, group metrics and a pinned template version", () => {
+      const { text, json } = fleet();
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, {
+        name: "test",
+        min_size: 1,
+        max_size: 4,
+        desired_capacity: 1,
+        vpc_zone_identifier: ["subnet-a", "subnet-b"],
+        health_check_type: "ELB",
+        health_check_grace_period: 300,
+        default_instance_warmup: 60,
+        target_group_arns: [loadBalancer.targetGroupArn],
+        metrics_granularity: "1Minute",
+        launch_template: { id: expect.stringMatching(/aws_launch_template\.\w+\.id/), version: expect.stringMatching(/aws_launch_template\.\w+\.latest_version/) },
+        tag: [{ key: "Name", value: "test", propagate_at_launch: true }],
+      });
+      const group = single(json, "aws_autoscaling_group");
+      expect(group.enabled_metrics).toEqual(expect.arrayContaining(["GroupInServiceInstances", "WarmPoolWarmedCapacity"]));
+      for (const absent of ["warm_pool", "initial_lifecycle_hook", "instance_refresh", "mixed_instances_policy", "lifecycle"]) {
+        expect(group[absent]).toBeUndefined();
+      }
+      expect(count(json, "aws_autoscaling_lifecycle_hook")).toBe(0);
+      expect(count(json, "aws_autoscaling_policy")).toBe(0);
+    });
+
+    test("GIVEN sizes, grace period, warmup and tags WHEN synthesized THEN the group and its volumes carry them", () => {
+      const { text } = fleet({ minSize: 2, maxSize: 10, desiredCapacity: 3, healthCheckGracePeriodSeconds: 120, defaultInstanceWarmupSeconds: 30, tags: { Team: "ml" } });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, {
+        min_size: 2,
+        max_size: 10,
+        desired_capacity: 3,
+        health_check_grace_period: 120,
+        default_instance_warmup: 30,
+        tag: [
+          { key: "Team", value: "ml", propagate_at_launch: true },
+          { key: "Name", value: "test", propagate_at_launch: true },
+        ],
+      });
+      expect(text).toHaveResourceWithProperties(LaunchTemplate, { tag_specifications: [{ resource_type: "volume", tags: { Team: "ml", Name: "test" } }] });
+    });
+
+    test("GIVEN a warm pool with defaults WHEN synthesized THEN it is Stopped, empty at minimum and reused on scale-in", () => {
+      const { text } = fleet({ warmPool: {} });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, {
+        warm_pool: { pool_state: "Stopped", min_size: 0, instance_reuse_policy: { reuse_on_scale_in: true } },
+      });
+    });
+
+    test.each([WarmPoolState.RUNNING, WarmPoolState.STOPPED])("GIVEN a %s warm pool WHEN synthesized THEN no hibernation is configured", (poolState) => {
+      const { json } = fleet({ warmPool: { poolState, minSize: 2, maxGroupPreparedCapacity: 6, reuseOnScaleIn: false } });
+      expect(single(json, "aws_autoscaling_group").warm_pool).toEqual({
+        pool_state: poolState,
+        min_size: 2,
+        max_group_prepared_capacity: 6,
+        instance_reuse_policy: { reuse_on_scale_in: false },
+      });
+      expect(single(json, "aws_launch_template").hibernation_options).toBeUndefined();
+    });
+
+    test("GIVEN a Hibernated warm pool WHEN synthesized THEN the template enables hibernation", () => {
+      const { text } = fleet({ warmPool: { poolState: WarmPoolState.HIBERNATED } });
+      expect(text).toHaveResourceWithProperties(LaunchTemplate, { hibernation_options: { configured: true } });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, { warm_pool: expect.objectContaining({ pool_state: "Hibernated" }) });
+    });
+
+    test("GIVEN a launch hook WHEN synthesized THEN it is both an initial hook (first instances) and a standalone hook (later changes)", () => {
+      const { text, json } = fleet({ launchHook: {} });
+      const hook = { name: "test-launch", lifecycle_transition: "autoscaling:EC2_INSTANCE_LAUNCHING", heartbeat_timeout: 600, default_result: "ABANDON" };
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, { initial_lifecycle_hook: [hook], lifecycle: { ignore_changes: ["initial_lifecycle_hook"] } });
+      expect(text).toHaveResourceWithProperties(AutoscalingLifecycleHook, { ...hook, autoscaling_group_name: expect.stringMatching(/aws_autoscaling_group\.\w+\.name/) });
+      expect(count(json, "aws_autoscaling_lifecycle_hook")).toBe(1);
+    });
+
+    test("GIVEN custom hook settings WHEN synthesized THEN both declarations carry them", () => {
+      const { text } = fleet({
+        launchHook: { name: "warm", heartbeatTimeoutSeconds: 900, defaultResult: LifecycleDefaultResult.CONTINUE, notificationMetadata: '{"model":"a"}' },
+      });
+      const hook = { name: "warm", heartbeat_timeout: 900, default_result: "CONTINUE", notification_metadata: '{"model":"a"}' };
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, { initial_lifecycle_hook: [expect.objectContaining(hook)] });
+      expect(text).toHaveResourceWithProperties(AutoscalingLifecycleHook, hook);
+    });
+
+    test("GIVEN ALB request scaling WHEN synthesized THEN a target-tracking policy uses the ALB/target group label and Terraform leaves desired capacity alone", () => {
+      const { text } = fleet({ scaling: { targetValue: 500 } });
+      expect(text).toHaveResourceWithProperties(AutoscalingPolicy, {
+        name: "test-target-tracking",
+        policy_type: "TargetTrackingScaling",
+        target_tracking_configuration: {
+          target_value: 500,
+          disable_scale_in: false,
+          predefined_metric_specification: { predefined_metric_type: "ALBRequestCountPerTarget", resource_label: "app/test/1/targetgroup/test/2" },
+        },
+      });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, { lifecycle: { ignore_changes: ["desired_capacity"] } });
+    });
+
+    test("GIVEN CPU scaling WHEN synthesized THEN the policy tracks average CPU without a resource label", () => {
+      const { json } = fleet({ scaling: { metric: ScalingMetric.CPU_UTILIZATION, targetValue: 60, disableScaleIn: true } });
+      const policy = single(json, "aws_autoscaling_policy").target_tracking_configuration as Record<string, unknown>;
+      expect(policy).toEqual({ target_value: 60, disable_scale_in: true, predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" } });
+    });
+
+    test("GIVEN a real load balancer WHEN scaling on requests THEN the label joins the ALB and target group ARN suffixes", () => {
+      const { json } = synth((scope) => {
+        const alb = new InferenceLoadBalancer(scope, "LoadBalancer", { name: "test", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
+        new InferenceFleet(scope, "Fleet", { ...base, loadBalancer: alb, scaling: { targetValue: 100 } });
+      });
+      const policy = single(json, "aws_autoscaling_policy").target_tracking_configuration as { predefined_metric_specification: { resource_label: string } };
+      expect(policy.predefined_metric_specification.resource_label).toMatch(
+        /^\$\{aws_lb\.LoadBalancer_\w+\.arn_suffix\}\/\$\{aws_lb_target_group\.LoadBalancer_TargetGroup_\w+\.arn_suffix\}$/,
+      );
+    });
+
+    test("GIVEN instance refresh WHEN synthesized THEN template changes roll through with the healthy percentages", () => {
+      const { text } = fleet({ instanceRefresh: { minHealthyPercentage: 75, maxHealthyPercentage: 150, skipMatching: false } });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, {
+        instance_refresh: {
+          strategy: "Rolling",
+          preferences: { min_healthy_percentage: 75, max_healthy_percentage: 150, skip_matching: false, auto_rollback: true },
+        },
+      });
+    });
+
+    test("GIVEN Spot WHEN synthesized THEN a mixed instances policy with capacity rebalance replaces the single type", () => {
+      const { text, json } = fleet({
+        spot: { instanceTypes: ["c6i.xlarge", "c6a.xlarge", "c7i.xlarge"], onDemandBaseCapacity: 2, onDemandPercentageAboveBaseCapacity: 25, allocationStrategy: SpotAllocationStrategy.CAPACITY_OPTIMIZED },
+      });
+      expect(text).toHaveResourceWithProperties(AutoscalingGroup, {
+        capacity_rebalance: true,
+        mixed_instances_policy: {
+          instances_distribution: { on_demand_base_capacity: 2, on_demand_percentage_above_base_capacity: 25, spot_allocation_strategy: "capacity-optimized" },
+          launch_template: {
+            launch_template_specification: expect.objectContaining({ launch_template_id: expect.any(String) }),
+            override: [{ instance_type: "c6i.xlarge" }, { instance_type: "c6a.xlarge" }, { instance_type: "c7i.xlarge" }],
+          },
+        },
+      });
+      expect(single(json, "aws_autoscaling_group").launch_template).toBeUndefined();
+      expect(single(json, "aws_launch_template").instance_type).toBeUndefined();
+    });
+
+    test("GIVEN a launch dependency WHEN synthesized THEN the group depends on it", () => {
+      const { json } = fleet({}, (scope, f) => f.addLaunchDependency(new SqsQueue(scope, "Queue", { name: "q" })));
+      expect(single(json, "aws_autoscaling_group").depends_on).toEqual(["aws_sqs_queue.Queue"]);
+    });
+  });
+
+  describe("validation", () => {
+    test.each<[string, Partial<InferenceFleetProps>, RegExp]>([
+      ["min > max", { minSize: 5, maxSize: 2 }, /InferenceFleet: invalid minSize = 5. Allowed: at most maxSize \(2\). Fix: lower minSize or raise maxSize/],
+      ["desired below min", { minSize: 2, maxSize: 4, desiredCapacity: 1 }, /invalid desiredCapacity = 1. Allowed: a whole number from minSize \(2\) to maxSize \(4\)/],
+      ["desired above max", { desiredCapacity: 9 }, /invalid desiredCapacity = 9/],
+      ["heartbeat too short", { launchHook: { heartbeatTimeoutSeconds: 29 } }, /invalid launchHook.heartbeatTimeoutSeconds = 29. Allowed: an integer from 30 to 7200/],
+      ["heartbeat too long", { launchHook: { heartbeatTimeoutSeconds: 7201 } }, /invalid launchHook.heartbeatTimeoutSeconds = 7201/],
+      ["warm pool with Spot", { warmPool: {}, spot: { instanceTypes: ["c6i.xlarge"] } }, /invalid warmPool = .*AWS does not support warm pools with either.*Fix: remove spot/],
+      ["Hibernated unencrypted", { warmPool: { poolState: WarmPoolState.HIBERNATED }, rootVolume: { encrypted: false } }, /invalid rootVolume.encrypted = false. Allowed: true when warmPool.poolState is Hibernated/],
+      ["bad instance type", { instanceType: "c6i-xlarge" }, /invalid instanceType = "c6i-xlarge". Allowed: an EC2 instance type name/],
+      ["made-up instance type", { instanceType: "large" }, /invalid instanceType = "large"/],
+      ["bad Spot instance type", { spot: { instanceTypes: ["c6i.xlarge", "fast.one"] } }, /invalid spot.instanceTypes\[1\] = "fast.one"/],
+      ["no Spot types", { spot: { instanceTypes: [] } }, /invalid spot.instanceTypes = \[\]/],
+      ["empty subnets", { subnetIds: [] }, /invalid subnetIds = \[\]. Allowed: a list with at least one element. Fix: pass the private subnet ids/],
+      ["port 0", { appPort: 0 }, /invalid appPort = 0. Allowed: an integer from 1 to 65535/],
+      ["port 65536", { appPort: 65536 }, /invalid appPort = 65536/],
+      ["bad image", { imageId: "al2023" }, /invalid imageId = "al2023". Allowed: an AMI id .* Fix: use "resolve:ssm:/],
+      ["bad name", { name: "has space" }, /invalid name = "has space"/],
+      ["root too small", { rootVolume: { sizeGiB: 4 } }, /invalid rootVolume.sizeGiB = 4/],
+      ["prepared capacity below max", { maxSize: 4, warmPool: { maxGroupPreparedCapacity: 2 } }, /invalid warmPool.maxGroupPreparedCapacity = 2. Allowed: an integer from 4/],
+      ["negative pool", { warmPool: { minSize: -1 } }, /invalid warmPool.minSize = -1/],
+      ["refresh percentage", { instanceRefresh: { minHealthyPercentage: 101 } }, /invalid instanceRefresh.minHealthyPercentage = 101/],
+      ["scaling target", { scaling: { targetValue: 0 } }, /invalid scaling.targetValue = 0. Allowed: a number greater than 0/],
+      ["fractional size", { minSize: 1.5 }, /invalid minSize = 1.5/],
+    ])("GIVEN %s WHEN synthesized THEN it fails naming prop, value, allowed and fix", (_label, overrides, message) => {
+      expect(() => fleet(overrides)).toThrow(message);
+    });
+  });
+});

@@ -1,0 +1,87 @@
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Network, NatGateways, NetworkProps } from "../../modules/network";
+import { count, resources, synth } from "../support/synth";
+
+const base: NetworkProps = { name: "test", availabilityZones: ["us-east-1a", "us-east-1b"] };
+
+function network(overrides: Partial<NetworkProps> = {}) {
+  return synth((scope) => new Network(scope, "Network", { ...base, ...overrides }));
+}
+
+describe("Network", () => {
+  test("GIVEN defaults WHEN synthesized THEN a DNS-enabled 10.0.0.0/16 VPC with one public and one private subnet per AZ", () => {
+    const { text, json } = network();
+    expect(text).toHaveResourceWithProperties(Vpc, { cidr_block: "10.0.0.0/16", enable_dns_support: true, enable_dns_hostnames: true });
+    expect(count(json, "aws_subnet")).toBe(4);
+    expect(text).toHaveResourceWithProperties(Subnet, { availability_zone: "us-east-1b", cidr_block: '${cidrsubnet("10.0.0.0/16", 2, 1)}' });
+    expect(text).toHaveResourceWithProperties(Subnet, { availability_zone: "us-east-1a", cidr_block: '${cidrsubnet("10.0.0.0/16", 6, 48)}', map_public_ip_on_launch: false });
+  });
+
+  test("GIVEN three AZs WHEN synthesized THEN six subnets and a private route table per AZ", () => {
+    const { json } = network({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] });
+    expect(count(json, "aws_subnet")).toBe(6);
+    expect(count(json, "aws_route_table")).toBe(4);
+  });
+
+  test("GIVEN a custom CIDR WHEN synthesized THEN subnets are carved from it", () => {
+    const { text } = network({ cidrBlock: "172.20.0.0/20" });
+    expect(text).toHaveResourceWithProperties(Vpc, { cidr_block: "172.20.0.0/20" });
+    expect(text).toHaveResourceWithProperties(Subnet, { cidr_block: '${cidrsubnet("172.20.0.0/20", 2, 0)}' });
+  });
+
+  test("GIVEN no NAT WHEN synthesized THEN private subnets have no default route", () => {
+    const { json } = network({ natGateways: NatGateways.NONE });
+    expect(count(json, "aws_nat_gateway")).toBe(0);
+    expect(count(json, "aws_eip")).toBe(0);
+    expect(count(json, "aws_route")).toBe(1); // the public route to the internet gateway
+  });
+
+  test("GIVEN a single NAT WHEN synthesized THEN every private route table uses the one gateway", () => {
+    const { json } = network({ natGateways: NatGateways.SINGLE });
+    expect(count(json, "aws_nat_gateway")).toBe(1);
+    const natRoutes = Object.values(resources(json, "aws_route")).filter((r) => r.nat_gateway_id);
+    expect(natRoutes).toHaveLength(2);
+    expect(new Set(natRoutes.map((r) => r.nat_gateway_id)).size).toBe(1);
+  });
+
+  test("GIVEN one NAT per AZ WHEN synthesized THEN each private route table uses its own AZ's gateway", () => {
+    const { json } = network({ natGateways: NatGateways.ONE_PER_AZ, availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
+    expect(count(json, "aws_nat_gateway")).toBe(3);
+    const natRoutes = Object.values(resources(json, "aws_route")).filter((r) => r.nat_gateway_id);
+    expect(new Set(natRoutes.map((r) => r.nat_gateway_id)).size).toBe(3);
+  });
+
+  test("GIVEN defaults WHEN synthesized THEN an S3 gateway endpoint serves the private route tables and the default group is emptied", () => {
+    const { text, json } = network();
+    expect(text).toHaveResourceWithProperties(VpcEndpoint, { vpc_endpoint_type: "Gateway", service_name: expect.stringMatching(/^com\.amazonaws\.\$\{data\.aws_region\.Network_Region_[0-9A-F]+\.name\}\.s3$/) });
+    const endpoint = Object.values(resources(json, "aws_vpc_endpoint"))[0];
+    expect(endpoint.route_table_ids).toHaveLength(2);
+    expect(text).toHaveResource(DefaultSecurityGroup);
+    expect(Object.values(resources(json, "aws_default_security_group"))[0].ingress).toBeUndefined();
+  });
+
+  test("GIVEN tags WHEN synthesized THEN resources carry them with a Name", () => {
+    const { text } = network({ tags: { Team: "ml" } });
+    expect(text).toHaveResourceWithProperties(Vpc, { tags: { Team: "ml", Name: "test-vpc" } });
+  });
+
+  test.each([
+    ["10.0.0.0", /cidrBlock = "10.0.0.0".*prefix from \/16 to \/20/],
+    ["10.0.0.0/24", /cidrBlock = "10.0.0.0\/24"/],
+    ["10.0.0.0/8", /cidrBlock = "10.0.0.0\/8"/],
+    ["300.0.0.0/16", /cidrBlock = "300.0.0.0\/16"/],
+  ])("GIVEN cidrBlock %s WHEN synthesized THEN it fails naming the prop", (cidrBlock, message) => {
+    expect(() => network({ cidrBlock })).toThrow(message);
+  });
+
+  test.each([
+    [["us-east-1a"]],
+    [["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]],
+    [["us-east-1a", "us-east-1a"]],
+  ])("GIVEN availabilityZones %j WHEN synthesized THEN it fails with the allowed range", (availabilityZones) => {
+    expect(() => network({ availabilityZones })).toThrow(/Network: invalid availabilityZones = .*two or three distinct availability zone names.*Fix:/);
+  });
+});

@@ -1,0 +1,607 @@
+import { Construct } from "constructs";
+import { Fn, ITerraformDependable, Token, dependable } from "cdktf";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { AutoscalingGroup, AutoscalingGroupConfig } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-lifecycle-hook";
+import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { LoadBalancerTarget } from "./inference-load-balancer";
+import {
+  PropValidationError,
+  isUnresolved,
+  requireInstanceType,
+  requireIntegerInRange,
+  requireNonEmpty,
+  requirePort,
+} from "./internal/validation";
+
+/** State of the instances waiting in the warm pool. */
+export enum WarmPoolState {
+  /** Set up, then stopped: pays only for EBS; restarts in seconds. */
+  STOPPED = "Stopped",
+  /** Set up, then hibernated: RAM survives, needs an encrypted root volume larger than RAM. */
+  HIBERNATED = "Hibernated",
+  /** Set up and running: fastest, costs as much as an in-service instance. */
+  RUNNING = "Running",
+}
+
+/** What Auto Scaling does when a lifecycle action times out. */
+export enum LifecycleDefaultResult {
+  /** Terminate the launching instance (it never takes traffic). */
+  ABANDON = "ABANDON",
+  /** Put the instance in service anyway. */
+  CONTINUE = "CONTINUE",
+}
+
+/** Metric a target-tracking policy keeps at its target value. */
+export enum ScalingMetric {
+  /** Requests per target per minute, from the ALB: tracks inference load directly. */
+  ALB_REQUEST_COUNT_PER_TARGET = "ALBRequestCountPerTarget",
+  /** Average CPU utilisation of the group, in percent. */
+  CPU_UTILIZATION = "ASGAverageCPUUtilization",
+}
+
+/** Spot allocation strategy of a mixed instances fleet. */
+export enum SpotAllocationStrategy {
+  PRICE_CAPACITY_OPTIMIZED = "price-capacity-optimized",
+  CAPACITY_OPTIMIZED = "capacity-optimized",
+  LOWEST_PRICE = "lowest-price",
+}
+
+export interface WarmPoolProps {
+  /** State of pooled instances. @default WarmPoolState.STOPPED */
+  readonly poolState?: WarmPoolState;
+  /** Instances kept in the pool at all times. @default 0 */
+  readonly minSize?: number;
+  /** Cap on group plus pool size. @default - the group's maxSize */
+  readonly maxGroupPreparedCapacity?: number;
+  /** Return instances to the pool on scale-in instead of terminating them. @default true */
+  readonly reuseOnScaleIn?: boolean;
+}
+
+export interface LaunchHookProps {
+  /** Name of the hook. @default - "<name>-launch" */
+  readonly name?: string;
+  /** Seconds before an unanswered action takes the default result, 30 to 7200. @default 600 */
+  readonly heartbeatTimeoutSeconds?: number;
+  /** Result when the action times out. @default LifecycleDefaultResult.ABANDON */
+  readonly defaultResult?: LifecycleDefaultResult;
+  /** Free text passed in every lifecycle event. @default - none */
+  readonly notificationMetadata?: string;
+}
+
+export interface TargetTrackingProps {
+  /** Metric to track. @default ScalingMetric.ALB_REQUEST_COUNT_PER_TARGET */
+  readonly metric?: ScalingMetric;
+  /** Target value: requests per target per minute, or CPU percent. */
+  readonly targetValue: number;
+  /** Only scale out, never in. @default false */
+  readonly disableScaleIn?: boolean;
+}
+
+export interface InstanceRefreshProps {
+  /** Percentage of capacity that must stay healthy during a refresh, 0 to 100. @default 90 */
+  readonly minHealthyPercentage?: number;
+  /** Percentage of capacity the group may grow to during a refresh, 100 to 200. @default 120 */
+  readonly maxHealthyPercentage?: number;
+  /** Skip instances that already run the new launch template. @default true */
+  readonly skipMatching?: boolean;
+}
+
+export interface SpotProps {
+  /** Instance types to spread over, all C-family or equivalent in size. */
+  readonly instanceTypes: readonly string[];
+  /** On-demand instances before any Spot. @default 1 */
+  readonly onDemandBaseCapacity?: number;
+  /** Percentage of on-demand above the base, 0 to 100. @default 0 */
+  readonly onDemandPercentageAboveBaseCapacity?: number;
+  /** How Spot capacity is chosen. @default SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED */
+  readonly allocationStrategy?: SpotAllocationStrategy;
+}
+
+export interface RootVolumeProps {
+  /** Size in GiB, 8 to 16384; a Hibernated pool needs more than the instance's RAM. @default 30 */
+  readonly sizeGiB?: number;
+  /** Encrypt the root volume. @default true */
+  readonly encrypted?: boolean;
+  /** KMS key for the encryption. @default - the account's default EBS key */
+  readonly kmsKeyId?: string;
+  /** Device name of the AMI's root volume. @default "/dev/xvda" (Amazon Linux 2023) */
+  readonly deviceName?: string;
+}
+
+export interface InferenceFleetProps {
+  /** Name of the Auto Scaling group and prefix of its resources, 1 to 32 letters, digits and hyphens. */
+  readonly name: string;
+  /** VPC of the fleet. */
+  readonly vpcId: string;
+  /** Private subnets the group launches into, one or more AZs. */
+  readonly subnetIds: readonly string[];
+  /** The load balancer whose target group receives the instances. */
+  readonly loadBalancer: LoadBalancerTarget;
+  /** AMI id, or "resolve:ssm:<parameter>" such as "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64". */
+  readonly imageId: string;
+  /** EC2 instance type. @default "c6i.xlarge" */
+  readonly instanceType?: string;
+  /** User data script (plain text; the construct encodes it). @default - none */
+  readonly userData?: string;
+  /** Port the inference server listens on. @default - the load balancer's target port */
+  readonly appPort?: number;
+  /** More security groups admitted to the app port (the ALB's is always admitted). @default [] */
+  readonly additionalIngressSecurityGroupIds?: readonly string[];
+  /** CIDR blocks instances may reach on 443 (SSM, package repositories, model stores). @default ["0.0.0.0/0"] */
+  readonly httpsEgressCidrBlocks?: readonly string[];
+  /** Root volume; always gp3. @default - 30 GiB, encrypted with the default key */
+  readonly rootVolume?: RootVolumeProps;
+  /** Let containers on the instance reach IMDSv2 (hop limit 2 instead of 1). @default false */
+  readonly allowContainerImdsAccess?: boolean;
+  /** One-minute EC2 detailed monitoring. @default false */
+  readonly detailedMonitoring?: boolean;
+  /** Minimum group size. @default 1 */
+  readonly minSize?: number;
+  /** Maximum group size. @default 4 */
+  readonly maxSize?: number;
+  /** Desired group size at creation; left to scaling afterwards when scaling is on. @default - minSize */
+  readonly desiredCapacity?: number;
+  /** Seconds before ELB health checks count for a new instance. @default 300 */
+  readonly healthCheckGracePeriodSeconds?: number;
+  /** Seconds a new instance needs before its metrics count for scaling. @default 60 */
+  readonly defaultInstanceWarmupSeconds?: number;
+  /** Warm pool of pre-initialised instances. @default - no warm pool */
+  readonly warmPool?: WarmPoolProps;
+  /** Launch lifecycle hook that holds new instances in Pending:Wait. @default - no hook */
+  readonly launchHook?: LaunchHookProps;
+  /** Target-tracking scaling policy. @default - no scaling policy, the group stays at its desired capacity */
+  readonly scaling?: TargetTrackingProps;
+  /** Rolling instance refresh whenever the launch template changes. @default - no refresh; new settings reach new instances only */
+  readonly instanceRefresh?: InstanceRefreshProps;
+  /** Mixed instances with Spot; not allowed with a warm pool. @default - on-demand instances of instanceType only */
+  readonly spot?: SpotProps;
+  /** Tags added to every resource and propagated to instances and volumes. @default - no extra tags */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const SCOPE = "InferenceFleet";
+
+const GROUP_METRICS = [
+  "GroupMinSize",
+  "GroupMaxSize",
+  "GroupDesiredCapacity",
+  "GroupInServiceInstances",
+  "GroupPendingInstances",
+  "GroupStandbyInstances",
+  "GroupTerminatingInstances",
+  "GroupTotalInstances",
+  "GroupInServiceCapacity",
+  "GroupPendingCapacity",
+  "GroupStandbyCapacity",
+  "GroupTerminatingCapacity",
+  "GroupTotalCapacity",
+  "WarmPoolDesiredCapacity",
+  "WarmPoolWarmedCapacity",
+  "WarmPoolPendingCapacity",
+  "WarmPoolTerminatingCapacity",
+  "WarmPoolTotalCapacity",
+  "GroupAndWarmPoolDesiredCapacity",
+  "GroupAndWarmPoolTotalCapacity",
+];
+
+/**
+ * An Auto Scaling group of inference servers behind an ALB target group, with an optional warm
+ * pool and launch lifecycle hook.
+ */
+export class InferenceFleet extends Construct {
+  /** Name of the Auto Scaling group (known at synth time, so rules and policies can name it before it exists). */
+  public readonly autoScalingGroupName: string;
+  /** ARN of the Auto Scaling group. */
+  public readonly autoScalingGroupArn: string;
+  /** Security group of the instances. */
+  public readonly securityGroupId: string;
+  /** Name of the launch lifecycle hook, undefined when the fleet has none. */
+  public readonly launchHookName?: string;
+  /** Id of the launch template. */
+  public readonly launchTemplateId: string;
+  /** Port the inference server listens on. */
+  public readonly appPort: number;
+  /** VPC of the fleet. */
+  public readonly vpcId: string;
+  /** Private subnets of the fleet. */
+  public readonly subnetIds: readonly string[];
+  /** Name of the instances' IAM role. */
+  public readonly instanceRoleName: string;
+
+  private readonly group: AutoscalingGroup;
+  private readonly tags: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: InferenceFleetProps) {
+    super(scope, id);
+    validateFleetProps(props);
+    this.tags = props.tags ?? {};
+    this.appPort = props.appPort ?? props.loadBalancer.targetPort;
+    this.vpcId = props.vpcId;
+    this.subnetIds = props.subnetIds;
+    this.autoScalingGroupName = props.name;
+
+    const securityGroup = this.securityGroup(props);
+    this.securityGroupId = securityGroup.id;
+    const role = this.instanceRole(props.name);
+    this.instanceRoleName = role.name;
+    const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${props.name}-instance`, role: role.name, tags: this.tags });
+    const launchTemplate = this.launchTemplate(props, securityGroup, profile);
+    this.launchTemplateId = launchTemplate.id;
+
+    const hook = props.launchHook;
+    this.launchHookName = hook ? (hook.name ?? `${props.name}-launch`) : undefined;
+    this.group = new AutoscalingGroup(this, "AutoScalingGroup", this.groupConfig(props, launchTemplate));
+    this.autoScalingGroupArn = this.group.arn;
+
+    if (hook && this.launchHookName) {
+      // Same name as the initial hook: PutLifecycleHook updates it in place, so later changes to
+      // timeout, result or metadata are applied (the group ignores changes to its initial hook).
+      new AutoscalingLifecycleHook(this, "LaunchHook", {
+        name: this.launchHookName,
+        autoscalingGroupName: this.group.name,
+        lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+        heartbeatTimeout: hook.heartbeatTimeoutSeconds ?? 600,
+        defaultResult: hook.defaultResult ?? LifecycleDefaultResult.ABANDON,
+        notificationMetadata: hook.notificationMetadata,
+      });
+    }
+    if (props.scaling) this.scalingPolicy(props.name, props.scaling, props.loadBalancer);
+  }
+
+  /**
+   * Admits the app port from another security group (the warmup Lambda's, a monitoring agent's).
+   * The id becomes part of the rule's Terraform address.
+   */
+  public allowAppTrafficFrom(id: string, securityGroupId: string, description: string): void {
+    new VpcSecurityGroupIngressRule(this, `AppIngressFrom${id}`, {
+      securityGroupId: this.securityGroupId,
+      referencedSecurityGroupId: securityGroupId,
+      ipProtocol: "tcp",
+      fromPort: this.appPort,
+      toPort: this.appPort,
+      description,
+      tags: this.tags,
+    });
+  }
+
+  /**
+   * Makes the group wait for these resources before it launches its first instance, so that
+   * whatever reacts to its lifecycle events already exists when the first event fires.
+   */
+  public addLaunchDependency(...dependencies: ITerraformDependable[]): void {
+    this.group.dependsOn = [...(this.group.dependsOn ?? []), ...dependencies.map(dependable)];
+  }
+
+  private securityGroup(props: InferenceFleetProps): SecurityGroup {
+    const securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      name: `${props.name}-instances`,
+      description: `Instances of ${props.name}: app port from the ALB and named groups only`,
+      vpcId: props.vpcId,
+      tags: { ...this.tags, Name: `${props.name}-instances` },
+    });
+    new VpcSecurityGroupIngressRule(this, "AppIngressFromLoadBalancer", {
+      securityGroupId: securityGroup.id,
+      referencedSecurityGroupId: props.loadBalancer.securityGroupId,
+      ipProtocol: "tcp",
+      fromPort: this.appPort,
+      toPort: this.appPort,
+      description: "ALB to the inference server",
+      tags: this.tags,
+    });
+    new VpcSecurityGroupEgressRule(this, "LoadBalancerEgressToInstances", {
+      securityGroupId: props.loadBalancer.securityGroupId,
+      referencedSecurityGroupId: securityGroup.id,
+      ipProtocol: "tcp",
+      fromPort: this.appPort,
+      toPort: this.appPort,
+      description: `ALB to the instances of ${props.name}`,
+      tags: this.tags,
+    });
+    (props.additionalIngressSecurityGroupIds ?? []).forEach((groupId, i) => {
+      new VpcSecurityGroupIngressRule(this, `AppIngressFromAdditional${i}`, {
+        securityGroupId: securityGroup.id,
+        referencedSecurityGroupId: groupId,
+        ipProtocol: "tcp",
+        fromPort: this.appPort,
+        toPort: this.appPort,
+        description: "Additional client of the inference server",
+        tags: this.tags,
+      });
+    });
+    (props.httpsEgressCidrBlocks ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
+      new VpcSecurityGroupEgressRule(this, `HttpsEgress${i}`, {
+        securityGroupId: securityGroup.id,
+        cidrIpv4: cidr,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: "HTTPS to SSM, package repositories and model stores",
+        tags: this.tags,
+      });
+    });
+    return securityGroup;
+  }
+
+  private instanceRole(name: string): IamRole {
+    const partition = new DataAwsPartition(this, "Partition");
+    const role = new IamRole(this, "InstanceRole", {
+      name: `${name}-instance`,
+      description: `Instances of ${name}: SSM Session Manager only`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: this.tags,
+    });
+    new IamRolePolicyAttachment(this, "SsmManagedInstanceCore", {
+      role: role.name,
+      policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    });
+    return role;
+  }
+
+  private launchTemplate(props: InferenceFleetProps, securityGroup: SecurityGroup, profile: IamInstanceProfile): LaunchTemplate {
+    const root = props.rootVolume ?? {};
+    const hibernated = props.warmPool?.poolState === WarmPoolState.HIBERNATED;
+    const volumeTags = { ...this.tags, Name: props.name };
+    return new LaunchTemplate(this, "LaunchTemplate", {
+      name: props.name,
+      description: `Inference servers of ${props.name}`,
+      imageId: props.imageId,
+      instanceType: props.spot ? undefined : (props.instanceType ?? "c6i.xlarge"),
+      userData: props.userData === undefined ? undefined : encodeUserData(props.userData),
+      updateDefaultVersion: true,
+      iamInstanceProfile: { arn: profile.arn },
+      networkInterfaces: [
+        {
+          deviceIndex: 0,
+          associatePublicIpAddress: "false",
+          deleteOnTermination: "true",
+          securityGroups: [securityGroup.id],
+        },
+      ],
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: props.allowContainerImdsAccess ? 2 : 1,
+        instanceMetadataTags: "disabled",
+      },
+      blockDeviceMappings: [
+        {
+          deviceName: root.deviceName ?? "/dev/xvda",
+          ebs: {
+            volumeType: "gp3",
+            volumeSize: root.sizeGiB ?? 30,
+            encrypted: String(root.encrypted ?? true),
+            kmsKeyId: root.kmsKeyId,
+            deleteOnTermination: "true",
+          },
+        },
+      ],
+      monitoring: { enabled: props.detailedMonitoring ?? false },
+      hibernationOptions: hibernated ? { configured: true } : undefined,
+      tagSpecifications: [{ resourceType: "volume", tags: volumeTags }],
+      tags: this.tags,
+    });
+  }
+
+  private groupConfig(props: InferenceFleetProps, launchTemplate: LaunchTemplate): AutoscalingGroupConfig {
+    const minSize = props.minSize ?? 1;
+    // A pinned version (not $Latest) turns every template change into a group change, which is
+    // what starts an instance refresh.
+    const templateSpec = { id: launchTemplate.id, version: Token.asString(launchTemplate.latestVersion) };
+    const hook = props.launchHook;
+    const ignoreChanges = [
+      ...(hook ? ["initial_lifecycle_hook"] : []),
+      // With a scaling policy the desired capacity belongs to Auto Scaling, not to Terraform.
+      ...(props.scaling ? ["desired_capacity"] : []),
+    ];
+    return {
+      name: props.name,
+      minSize,
+      maxSize: props.maxSize ?? 4,
+      desiredCapacity: props.desiredCapacity ?? minSize,
+      vpcZoneIdentifier: [...props.subnetIds],
+      targetGroupArns: [props.loadBalancer.targetGroupArn],
+      healthCheckType: "ELB",
+      healthCheckGracePeriod: props.healthCheckGracePeriodSeconds ?? 300,
+      defaultInstanceWarmup: props.defaultInstanceWarmupSeconds ?? 60,
+      enabledMetrics: GROUP_METRICS,
+      metricsGranularity: "1Minute",
+      launchTemplate: props.spot ? undefined : templateSpec,
+      mixedInstancesPolicy: props.spot ? mixedInstancesPolicy(props.spot, templateSpec) : undefined,
+      capacityRebalance: props.spot ? true : undefined,
+      warmPool: props.warmPool ? warmPool(props.warmPool) : undefined,
+      // Sent with CreateAutoScalingGroup, so even the group's very first instances are held.
+      initialLifecycleHook:
+        hook && this.launchHookName
+          ? [
+              {
+                name: this.launchHookName,
+                lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+                heartbeatTimeout: hook.heartbeatTimeoutSeconds ?? 600,
+                defaultResult: hook.defaultResult ?? LifecycleDefaultResult.ABANDON,
+                notificationMetadata: hook.notificationMetadata,
+              },
+            ]
+          : undefined,
+      instanceRefresh: props.instanceRefresh
+        ? {
+            strategy: "Rolling",
+            preferences: {
+              minHealthyPercentage: props.instanceRefresh.minHealthyPercentage ?? 90,
+              maxHealthyPercentage: props.instanceRefresh.maxHealthyPercentage ?? 120,
+              skipMatching: props.instanceRefresh.skipMatching ?? true,
+              autoRollback: props.spot === undefined,
+            },
+          }
+        : undefined,
+      tag: Object.entries({ ...this.tags, Name: props.name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      lifecycle: ignoreChanges.length > 0 ? { ignoreChanges } : undefined,
+    };
+  }
+
+  private scalingPolicy(name: string, scaling: TargetTrackingProps, loadBalancer: LoadBalancerTarget): void {
+    const metric = scaling.metric ?? ScalingMetric.ALB_REQUEST_COUNT_PER_TARGET;
+    new AutoscalingPolicy(this, "TargetTrackingPolicy", {
+      name: `${name}-target-tracking`,
+      autoscalingGroupName: this.group.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        targetValue: scaling.targetValue,
+        disableScaleIn: scaling.disableScaleIn ?? false,
+        predefinedMetricSpecification: {
+          predefinedMetricType: metric,
+          resourceLabel: metric === ScalingMetric.ALB_REQUEST_COUNT_PER_TARGET ? loadBalancer.requestCountResourceLabel : undefined,
+        },
+      },
+    });
+  }
+}
+
+function encodeUserData(userData: string): string {
+  return isUnresolved(userData) ? Fn.base64encode(userData) : Buffer.from(userData, "utf8").toString("base64");
+}
+
+function warmPool(props: WarmPoolProps): AutoscalingGroupConfig["warmPool"] {
+  return {
+    poolState: props.poolState ?? WarmPoolState.STOPPED,
+    minSize: props.minSize ?? 0,
+    maxGroupPreparedCapacity: props.maxGroupPreparedCapacity,
+    instanceReusePolicy: { reuseOnScaleIn: props.reuseOnScaleIn ?? true },
+  };
+}
+
+function mixedInstancesPolicy(spot: SpotProps, templateSpec: { id: string; version: string }): AutoscalingGroupConfig["mixedInstancesPolicy"] {
+  return {
+    instancesDistribution: {
+      onDemandBaseCapacity: spot.onDemandBaseCapacity ?? 1,
+      onDemandPercentageAboveBaseCapacity: spot.onDemandPercentageAboveBaseCapacity ?? 0,
+      spotAllocationStrategy: spot.allocationStrategy ?? SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+    },
+    launchTemplate: {
+      launchTemplateSpecification: { launchTemplateId: templateSpec.id, version: templateSpec.version },
+      override: spot.instanceTypes.map((instanceType) => ({ instanceType })),
+    },
+  };
+}
+
+function validateFleetProps(props: InferenceFleetProps): void {
+  if (!isUnresolved(props.name) && !/^(?!-)[A-Za-z0-9-]{1,32}(?<!-)$/.test(props.name)) {
+    throw new PropValidationError(
+      SCOPE,
+      "name",
+      props.name,
+      "1 to 32 letters, digits and hyphens, not starting or ending with a hyphen",
+      "shorten the name; it prefixes IAM and security group names",
+    );
+  }
+  requireNonEmpty(SCOPE, "subnetIds", props.subnetIds, "pass the private subnet ids of the fleet's VPC, for example network.privateSubnetIds");
+  requirePort(SCOPE, "appPort", props.appPort);
+  requireInstanceType(SCOPE, "instanceType", props.instanceType ?? "c6i.xlarge");
+  validateImageId(props.imageId);
+  validateCapacity(props);
+  validateWarmPool(props);
+  validateSpot(props.spot);
+  const hook = props.launchHook;
+  requireIntegerInRange(
+    SCOPE,
+    "launchHook.heartbeatTimeoutSeconds",
+    hook?.heartbeatTimeoutSeconds,
+    30,
+    7200,
+    "use 30 to 7200 seconds; the warmup Lambda records heartbeats, so a few minutes is enough",
+  );
+  requireIntegerInRange(SCOPE, "rootVolume.sizeGiB", props.rootVolume?.sizeGiB, 8, 16384, "use 8 to 16384 GiB");
+  requireIntegerInRange(SCOPE, "instanceRefresh.minHealthyPercentage", props.instanceRefresh?.minHealthyPercentage, 0, 100, "use 0 to 100");
+  requireIntegerInRange(SCOPE, "instanceRefresh.maxHealthyPercentage", props.instanceRefresh?.maxHealthyPercentage, 100, 200, "use 100 to 200");
+  if (props.scaling && !isUnresolved(props.scaling.targetValue) && !(props.scaling.targetValue > 0)) {
+    throw new PropValidationError(SCOPE, "scaling.targetValue", props.scaling.targetValue, "a number greater than 0", "set the requests per target (or CPU percent) to hold");
+  }
+}
+
+function validateImageId(imageId: string): void {
+  if (isUnresolved(imageId)) return;
+  if (!/^ami-[0-9a-f]{8,17}$/.test(imageId) && !/^resolve:ssm:\S+$/.test(imageId)) {
+    throw new PropValidationError(
+      SCOPE,
+      "imageId",
+      imageId,
+      'an AMI id ("ami-0123456789abcdef0") or an SSM parameter reference ("resolve:ssm:<parameter>")',
+      'use "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" for the latest Amazon Linux 2023',
+    );
+  }
+}
+
+function validateCapacity(props: InferenceFleetProps): void {
+  const minSize = props.minSize ?? 1;
+  const maxSize = props.maxSize ?? 4;
+  requireIntegerInRange(SCOPE, "minSize", minSize, 0, 10000, "use a whole number of instances");
+  requireIntegerInRange(SCOPE, "maxSize", maxSize, 1, 10000, "use a whole number of instances, at least 1");
+  if (minSize > maxSize) {
+    throw new PropValidationError(SCOPE, "minSize", minSize, `at most maxSize (${maxSize})`, "lower minSize or raise maxSize");
+  }
+  const desired = props.desiredCapacity;
+  if (desired !== undefined && !isUnresolved(desired) && (desired < minSize || desired > maxSize || !Number.isInteger(desired))) {
+    throw new PropValidationError(
+      SCOPE,
+      "desiredCapacity",
+      desired,
+      `a whole number from minSize (${minSize}) to maxSize (${maxSize})`,
+      "set desiredCapacity within minSize..maxSize, or leave it out to start at minSize",
+    );
+  }
+  requireIntegerInRange(SCOPE, "healthCheckGracePeriodSeconds", props.healthCheckGracePeriodSeconds, 0, 7200, "use 0 to 7200 seconds");
+  requireIntegerInRange(SCOPE, "defaultInstanceWarmupSeconds", props.defaultInstanceWarmupSeconds, 0, 3600, "use 0 to 3600 seconds");
+}
+
+function validateWarmPool(props: InferenceFleetProps): void {
+  const pool = props.warmPool;
+  if (!pool) return;
+  if (props.spot) {
+    throw new PropValidationError(
+      SCOPE,
+      "warmPool",
+      { warmPool: pool, spot: "set" },
+      "a warm pool only for groups without mixed instances or Spot (AWS does not support warm pools with either)",
+      "remove spot to keep the warm pool, or remove warmPool to use Spot",
+    );
+  }
+  requireIntegerInRange(SCOPE, "warmPool.minSize", pool.minSize, 0, 10000, "use a whole number of instances");
+  if (pool.maxGroupPreparedCapacity !== undefined) {
+    const maxSize = props.maxSize ?? 4;
+    requireIntegerInRange(
+      SCOPE,
+      "warmPool.maxGroupPreparedCapacity",
+      pool.maxGroupPreparedCapacity,
+      Math.max(maxSize, pool.minSize ?? 0),
+      10000,
+      "use a value of at least maxSize, or leave it out to prepare up to maxSize",
+    );
+  }
+  if (pool.poolState === WarmPoolState.HIBERNATED && props.rootVolume?.encrypted === false) {
+    throw new PropValidationError(
+      SCOPE,
+      "rootVolume.encrypted",
+      false,
+      "true when warmPool.poolState is Hibernated (hibernation writes RAM to the root volume, which must be encrypted)",
+      "remove rootVolume.encrypted = false, or use WarmPoolState.STOPPED",
+    );
+  }
+}
+
+function validateSpot(spot: SpotProps | undefined): void {
+  if (!spot) return;
+  requireNonEmpty(SCOPE, "spot.instanceTypes", spot.instanceTypes, 'list several similar types, for example ["c6i.xlarge", "c6a.xlarge", "c7i.xlarge"]');
+  spot.instanceTypes.forEach((type, i) => requireInstanceType(SCOPE, `spot.instanceTypes[${i}]`, type));
+  requireIntegerInRange(SCOPE, "spot.onDemandBaseCapacity", spot.onDemandBaseCapacity, 0, 10000, "use a whole number of instances");
+  requireIntegerInRange(SCOPE, "spot.onDemandPercentageAboveBaseCapacity", spot.onDemandPercentageAboveBaseCapacity, 0, 100, "use 0 to 100");
+}

@@ -1,0 +1,237 @@
+import { Construct } from "constructs";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import {
+  PropValidationError,
+  isUnresolved,
+  requireIntegerInRange,
+  requireNonEmpty,
+  requirePort,
+} from "./internal/validation";
+
+/** Whether the ALB faces the internet or only the VPC. */
+export enum LoadBalancerScheme {
+  INTERNET_FACING = "internet-facing",
+  INTERNAL = "internal",
+}
+
+/** How the ALB picks a target for each request. */
+export enum LoadBalancingAlgorithm {
+  /** Sends each request to the target with the fewest requests in flight: suits uneven inference times. */
+  LEAST_OUTSTANDING_REQUESTS = "least_outstanding_requests",
+  ROUND_ROBIN = "round_robin",
+}
+
+/** ALB health check of the inference server. */
+export interface TargetHealthCheckProps {
+  /** Path the server answers with 200 once its set-up is done. @default "/health" */
+  readonly path?: string;
+  /** Seconds between checks, 5 to 300. @default 10 */
+  readonly intervalSeconds?: number;
+  /** Consecutive successes before a target is healthy, 2 to 10. @default 2 */
+  readonly healthyThreshold?: number;
+  /** Consecutive failures before a target is unhealthy, 2 to 10. @default 3 */
+  readonly unhealthyThreshold?: number;
+  /** Seconds before a check times out, 2 to 120, less than the interval. @default 5 */
+  readonly timeoutSeconds?: number;
+}
+
+export interface InferenceLoadBalancerProps {
+  /** Name of the ALB and its target group, 1 to 32 letters, digits and hyphens. */
+  readonly name: string;
+  /** VPC of the load balancer and its targets. */
+  readonly vpcId: string;
+  /** Subnets of the ALB, in at least two AZs (public subnets when internet-facing). */
+  readonly subnetIds: readonly string[];
+  /** Internet-facing or internal. @default LoadBalancerScheme.INTERNET_FACING */
+  readonly scheme?: LoadBalancerScheme;
+  /** Client CIDR blocks allowed to reach the listeners. @default ["0.0.0.0/0"] */
+  readonly allowedCidrBlocks?: readonly string[];
+  /** ACM certificate ARN; when set the ALB serves HTTPS on 443 and redirects HTTP to it. @default - HTTP only on port 80 */
+  readonly certificateArn?: string;
+  /** TLS policy of the HTTPS listener. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+  readonly sslPolicy?: string;
+  /** Port the inference server listens on in each instance. @default 80 */
+  readonly targetPort?: number;
+  /** Health check of the targets. @default - /health every 10 s, 2 to become healthy, 3 to become unhealthy */
+  readonly healthCheck?: TargetHealthCheckProps;
+  /** Seconds the ALB drains a deregistering target, 0 to 3600; inference calls are short. @default 30 */
+  readonly deregistrationDelaySeconds?: number;
+  /** Idle timeout of client connections in seconds, 1 to 4000; long inferences need more than 60. @default 120 */
+  readonly idleTimeoutSeconds?: number;
+  /** Routing algorithm of the target group. @default LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS */
+  readonly loadBalancingAlgorithm?: LoadBalancingAlgorithm;
+  /** Protect the ALB from deletion. @default false */
+  readonly deletionProtection?: boolean;
+  /** Tags added to every resource. @default - no extra tags */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** What a fleet needs to know of the load balancer in front of it. */
+export interface LoadBalancerTarget {
+  /** ARN of the target group the fleet registers its instances with. */
+  readonly targetGroupArn: string;
+  /** Security group of the ALB; the fleet admits its app port from it. */
+  readonly securityGroupId: string;
+  /** `app/.../targetgroup/...` label for the ALBRequestCountPerTarget scaling metric. */
+  readonly requestCountResourceLabel: string;
+  /** Port the target group sends traffic to. */
+  readonly targetPort: number;
+}
+
+/** An Application Load Balancer in front of an inference fleet, with its security group and target group. */
+export class InferenceLoadBalancer extends Construct implements LoadBalancerTarget {
+  /** ARN of the ALB. */
+  public readonly loadBalancerArn: string;
+  /** DNS name clients call. */
+  public readonly dnsName: string;
+  /** Route 53 hosted zone id of the ALB, for alias records. */
+  public readonly zoneId: string;
+  /** Security group of the ALB. */
+  public readonly securityGroupId: string;
+  /** ARN of the target group. */
+  public readonly targetGroupArn: string;
+  /** Resource label for the ALBRequestCountPerTarget metric. */
+  public readonly requestCountResourceLabel: string;
+  /** Port the target group sends traffic to. */
+  public readonly targetPort: number;
+  /** ARN of the listener that forwards to the target group (HTTPS when a certificate is given). */
+  public readonly listenerArn: string;
+
+  constructor(scope: Construct, id: string, props: InferenceLoadBalancerProps) {
+    super(scope, id);
+    validateLoadBalancerProps(props);
+    const tags = props.tags ?? {};
+    const https = props.certificateArn !== undefined;
+    this.targetPort = props.targetPort ?? 80;
+
+    const securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      name: `${props.name}-alb`,
+      description: `ALB of ${props.name}: listeners from allowed clients only`,
+      vpcId: props.vpcId,
+      tags: { ...tags, Name: `${props.name}-alb` },
+    });
+    const listenerPorts = https ? [80, 443] : [80];
+    for (const port of listenerPorts) {
+      (props.allowedCidrBlocks ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
+        new VpcSecurityGroupIngressRule(this, `Ingress${port}From${i}`, {
+          securityGroupId: securityGroup.id,
+          description: `Clients to listener ${port}`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: cidr,
+          tags,
+        });
+      });
+    }
+
+    const loadBalancer = new Lb(this, "LoadBalancer", {
+      name: props.name,
+      loadBalancerType: "application",
+      internal: (props.scheme ?? LoadBalancerScheme.INTERNET_FACING) === LoadBalancerScheme.INTERNAL,
+      subnets: [...props.subnetIds],
+      securityGroups: [securityGroup.id],
+      idleTimeout: props.idleTimeoutSeconds ?? 120,
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: props.deletionProtection ?? false,
+      tags,
+    });
+
+    const health = props.healthCheck ?? {};
+    const targetGroup = new LbTargetGroup(this, "TargetGroup", {
+      name: props.name,
+      vpcId: props.vpcId,
+      port: this.targetPort,
+      protocol: "HTTP",
+      targetType: "instance",
+      deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+      loadBalancingAlgorithmType: props.loadBalancingAlgorithm ?? LoadBalancingAlgorithm.LEAST_OUTSTANDING_REQUESTS,
+      healthCheck: {
+        enabled: true,
+        path: health.path ?? "/health",
+        protocol: "HTTP",
+        port: "traffic-port",
+        matcher: "200",
+        interval: health.intervalSeconds ?? 10,
+        timeout: health.timeoutSeconds ?? 5,
+        healthyThreshold: health.healthyThreshold ?? 2,
+        unhealthyThreshold: health.unhealthyThreshold ?? 3,
+      },
+      tags,
+    });
+
+    const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+    const httpListener = new LbListener(this, "HttpListener", {
+      loadBalancerArn: loadBalancer.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: https
+        ? [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]
+        : forward,
+      tags,
+    });
+    const forwardingListener = https
+      ? new LbListener(this, "HttpsListener", {
+          loadBalancerArn: loadBalancer.arn,
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06",
+          certificateArn: props.certificateArn,
+          defaultAction: forward,
+          tags,
+        })
+      : httpListener;
+
+    this.loadBalancerArn = loadBalancer.arn;
+    this.dnsName = loadBalancer.dnsName;
+    this.zoneId = loadBalancer.zoneId;
+    this.securityGroupId = securityGroup.id;
+    this.targetGroupArn = targetGroup.arn;
+    this.requestCountResourceLabel = `${loadBalancer.arnSuffix}/${targetGroup.arnSuffix}`;
+    this.listenerArn = forwardingListener.arn;
+  }
+}
+
+const SCOPE = "InferenceLoadBalancer";
+
+function validateLoadBalancerProps(props: InferenceLoadBalancerProps): void {
+  if (!isUnresolved(props.name) && !/^(?!-)[A-Za-z0-9-]{1,32}(?<!-)$/.test(props.name)) {
+    throw new PropValidationError(
+      SCOPE,
+      "name",
+      props.name,
+      "1 to 32 letters, digits and hyphens, not starting or ending with a hyphen",
+      "shorten the name; it names both the ALB and its target group",
+    );
+  }
+  requireNonEmpty(SCOPE, "subnetIds", props.subnetIds, "pass the public subnet ids (private for an internal ALB) of at least two AZs");
+  requirePort(SCOPE, "targetPort", props.targetPort);
+  if (props.allowedCidrBlocks !== undefined) {
+    requireNonEmpty(SCOPE, "allowedCidrBlocks", props.allowedCidrBlocks, 'allow at least one client range, for example ["10.0.0.0/8"]');
+  }
+  requireIntegerInRange(SCOPE, "deregistrationDelaySeconds", props.deregistrationDelaySeconds, 0, 3600, "use seconds from 0 to 3600");
+  requireIntegerInRange(SCOPE, "idleTimeoutSeconds", props.idleTimeoutSeconds, 1, 4000, "use seconds from 1 to 4000");
+  const health = props.healthCheck ?? {};
+  requireIntegerInRange(SCOPE, "healthCheck.intervalSeconds", health.intervalSeconds, 5, 300, "use seconds from 5 to 300");
+  requireIntegerInRange(SCOPE, "healthCheck.timeoutSeconds", health.timeoutSeconds, 2, 120, "use seconds from 2 to 120");
+  requireIntegerInRange(SCOPE, "healthCheck.healthyThreshold", health.healthyThreshold, 2, 10, "use a count from 2 to 10");
+  requireIntegerInRange(SCOPE, "healthCheck.unhealthyThreshold", health.unhealthyThreshold, 2, 10, "use a count from 2 to 10");
+  const interval = health.intervalSeconds ?? 10;
+  const timeout = health.timeoutSeconds ?? 5;
+  if (timeout >= interval) {
+    throw new PropValidationError(
+      SCOPE,
+      "healthCheck.timeoutSeconds",
+      timeout,
+      `less than healthCheck.intervalSeconds (${interval})`,
+      "lower the timeout or raise the interval",
+    );
+  }
+  if (health.path !== undefined && !health.path.startsWith("/")) {
+    throw new PropValidationError(SCOPE, "healthCheck.path", health.path, "an absolute path starting with /", 'use for example "/health"');
+  }
+}

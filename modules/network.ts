@@ -1,0 +1,186 @@
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { PropValidationError, isUnresolved } from "./internal/validation";
+
+/** How private subnets reach the internet. */
+export enum NatGateways {
+  /** No NAT: private subnets reach AWS only through VPC endpoints. */
+  NONE = "NONE",
+  /** One NAT gateway in the first AZ, shared by all private subnets (cheaper, one AZ of failure). */
+  SINGLE = "SINGLE",
+  /** One NAT gateway per AZ (survives the loss of an AZ, costs one gateway per AZ). */
+  ONE_PER_AZ = "ONE_PER_AZ",
+}
+
+export interface NetworkProps {
+  /** Name prefix for every resource's Name tag. */
+  readonly name: string;
+  /** IPv4 CIDR block of the VPC, prefix /16 to /20. @default "10.0.0.0/16" */
+  readonly cidrBlock?: string;
+  /** Availability zone names, two or three (for example ["us-east-1a", "us-east-1b"]). */
+  readonly availabilityZones: readonly string[];
+  /** NAT gateways for outbound internet access from private subnets. @default NatGateways.NONE */
+  readonly natGateways?: NatGateways;
+  /** Tags added to every resource. @default - no extra tags */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/**
+ * A VPC with one public and one private subnet per AZ, an S3 gateway endpoint and optional NAT.
+ *
+ * Private subnets take the first three quarters of the VPC (one each), public subnets small
+ * blocks at the start of the last quarter, so the layout is fixed by the CIDR and AZ order and
+ * never moves when NAT settings change.
+ */
+export class Network extends Construct {
+  /** The VPC id. */
+  public readonly vpcId: string;
+  /** The VPC CIDR block. */
+  public readonly cidrBlock: string;
+  /** Private subnet ids, one per AZ, in AZ order. */
+  public readonly privateSubnetIds: string[];
+  /** Public subnet ids, one per AZ, in AZ order. */
+  public readonly publicSubnetIds: string[];
+  /** Route table ids of the private subnets, in AZ order. */
+  public readonly privateRouteTableIds: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const cidrBlock = props.cidrBlock ?? "10.0.0.0/16";
+    validateNetworkProps(cidrBlock, props.availabilityZones);
+    const tags = props.tags ?? {};
+    const named = (suffix: string) => ({ ...tags, Name: `${props.name}-${suffix}` });
+
+    const vpc = new Vpc(this, "Vpc", {
+      cidrBlock,
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: named("vpc"),
+    });
+    // The default group allows all traffic between its members; nothing should ever use it.
+    new DefaultSecurityGroup(this, "DefaultSecurityGroup", { vpcId: vpc.id, tags: named("default-deny-all") });
+
+    const igw = new InternetGateway(this, "InternetGateway", { vpcId: vpc.id, tags: named("igw") });
+    const publicRouteTable = new RouteTable(this, "PublicRouteTable", { vpcId: vpc.id, tags: named("public") });
+    new Route(this, "PublicDefaultRoute", {
+      routeTableId: publicRouteTable.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+
+    const publicSubnets = props.availabilityZones.map((az, i) => {
+      const subnet = new Subnet(this, `PublicSubnet${i}`, {
+        vpcId: vpc.id,
+        availabilityZone: az,
+        cidrBlock: Fn.cidrsubnet(cidrBlock, 6, 48 + i),
+        mapPublicIpOnLaunch: false,
+        tags: { ...named(`public-${az}`), "warmfleet:tier": "public" },
+      });
+      new RouteTableAssociation(this, `PublicSubnet${i}RouteTableAssociation`, {
+        subnetId: subnet.id,
+        routeTableId: publicRouteTable.id,
+      });
+      return subnet;
+    });
+
+    const natGatewayIds = this.natGateways(props.natGateways ?? NatGateways.NONE, publicSubnets, named, igw);
+
+    const privateRouteTables = props.availabilityZones.map((az, i) => {
+      const subnet = new Subnet(this, `PrivateSubnet${i}`, {
+        vpcId: vpc.id,
+        availabilityZone: az,
+        cidrBlock: Fn.cidrsubnet(cidrBlock, 2, i),
+        mapPublicIpOnLaunch: false,
+        tags: { ...named(`private-${az}`), "warmfleet:tier": "private" },
+      });
+      const routeTable = new RouteTable(this, `PrivateRouteTable${i}`, { vpcId: vpc.id, tags: named(`private-${az}`) });
+      new RouteTableAssociation(this, `PrivateSubnet${i}RouteTableAssociation`, {
+        subnetId: subnet.id,
+        routeTableId: routeTable.id,
+      });
+      if (natGatewayIds.length > 0) {
+        new Route(this, `PrivateSubnet${i}NatRoute`, {
+          routeTableId: routeTable.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: natGatewayIds[Math.min(i, natGatewayIds.length - 1)],
+        });
+      }
+      return { subnet, routeTable };
+    });
+
+    const region = new DataAwsRegion(this, "Region");
+    // Free, and it lets instances reach S3 (models, and Amazon Linux package repositories) without NAT.
+    new VpcEndpoint(this, "S3GatewayEndpoint", {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${region.name}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: privateRouteTables.map((p) => p.routeTable.id),
+      tags: named("s3"),
+    });
+
+    this.vpcId = vpc.id;
+    this.cidrBlock = vpc.cidrBlock;
+    this.privateSubnetIds = privateRouteTables.map((p) => p.subnet.id);
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateRouteTableIds = privateRouteTables.map((p) => p.routeTable.id);
+  }
+
+  private natGateways(
+    mode: NatGateways,
+    publicSubnets: Subnet[],
+    named: (suffix: string) => Record<string, string>,
+    igw: InternetGateway,
+  ): string[] {
+    const count = mode === NatGateways.NONE ? 0 : mode === NatGateways.SINGLE ? 1 : publicSubnets.length;
+    return publicSubnets.slice(0, count).map((subnet, i) => {
+      const eip = new Eip(this, `NatEip${i}`, { domain: "vpc", tags: named(`nat-${i}`), dependsOn: [igw] });
+      return new NatGateway(this, `NatGateway${i}`, {
+        allocationId: eip.id,
+        subnetId: subnet.id,
+        tags: named(`nat-${i}`),
+        dependsOn: [igw],
+      }).id;
+    });
+  }
+}
+
+function validateNetworkProps(cidrBlock: string, availabilityZones: readonly string[]): void {
+  if (!isUnresolved(cidrBlock)) {
+    const match = CIDR.exec(cidrBlock);
+    const octetsValid = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255);
+    const prefix = match ? Number(match[5]) : NaN;
+    if (!octetsValid || prefix < 16 || prefix > 20) {
+      throw new PropValidationError(
+        "Network",
+        "cidrBlock",
+        cidrBlock,
+        "an IPv4 CIDR block with a prefix from /16 to /20",
+        'use a private range such as "10.0.0.0/16"',
+      );
+    }
+  }
+  if (isUnresolved(availabilityZones)) return;
+  const distinct = new Set(availabilityZones).size === availabilityZones.length;
+  if (availabilityZones.length < 2 || availabilityZones.length > 3 || !distinct) {
+    throw new PropValidationError(
+      "Network",
+      "availabilityZones",
+      availabilityZones,
+      "two or three distinct availability zone names",
+      'list two or three AZs of the region, for example ["us-east-1a", "us-east-1b"]',
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** Environment variable naming the provider filesystem mirror (the folder holding registry.terraform.io/). */
+export const MIRROR_ENV = "WARMFLEET_PROVIDER_MIRROR";
+
+/** The subset of `terraform show -json <plan>` the tests and summaries read. */
+export interface PlanJson {
+  readonly resource_changes?: ResourceChange[];
+  readonly planned_values?: unknown;
+}
+
+export interface ResourceChange {
+  readonly address: string;
+  readonly type: string;
+  readonly name: string;
+  readonly mode: "managed" | "data";
+  readonly change: {
+    readonly actions: string[];
+    readonly after: Record<string, unknown> | null;
+    readonly replace_paths?: unknown[];
+  };
+}
+
+export interface OfflinePlan {
+  readonly plan: PlanJson;
+  /** Output of `terraform validate -json`. */
+  readonly validate: { valid: boolean; error_count: number; diagnostics: unknown[] };
+}
+
+export interface OfflinePlanOptions {
+  /** Loopback URL every AWS endpoint points at (a loopback AWS server answers the data sources). */
+  readonly endpoint: string;
+  /** Keep the working directory for inspection instead of deleting it. @default false */
+  readonly keepWorkDir?: boolean;
+}
+
+/** Resolves the provider mirror from the environment, with an error that says how to set it. */
+export function providerMirror(): string {
+  const mirror = process.env[MIRROR_ENV];
+  if (!mirror || !existsSync(join(mirror, "registry.terraform.io"))) {
+    throw new Error(
+      `${MIRROR_ENV}=${JSON.stringify(mirror ?? "")} is not a Terraform provider mirror (no registry.terraform.io/ inside). ` +
+        `Set it to the folder that holds registry.terraform.io/hashicorp/aws/5.100.0, for example ` +
+        `export ${MIRROR_ENV}="$(scripts/find-provider-mirror.sh)"`,
+    );
+  }
+  return mirror;
+}
+
+/**
+ * Runs terraform init, validate and plan on a synthesized stack directory without AWS:
+ * providers come from the filesystem mirror, credentials are fake, every endpoint is loopback.
+ * Works on a copy, so cdktf.out stays untouched.
+ */
+export async function offlinePlan(stackDir: string, options: OfflinePlanOptions): Promise<OfflinePlan> {
+  const workDir = mkdtempSync(join(tmpdir(), "warmfleet-tf-"));
+  try {
+    cpSync(stackDir, workDir, { recursive: true, filter: (src) => !src.includes(`${"/"}.terraform`) });
+    rmSync(join(workDir, ".terraform.lock.hcl"), { force: true });
+    const env = terraformEnv(workDir, options.endpoint);
+    // The backend block must be replaced before init, the provider block before plan.
+    writeOverride(workDir, options.endpoint, []);
+    await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
+    const [names, validateOutput] = await Promise.all([
+      endpointNames(workDir, env),
+      terraform(workDir, env, ["validate", "-json", "-no-color"], true),
+    ]);
+    writeOverride(workDir, options.endpoint, names);
+    const validate = JSON.parse(validateOutput.stdout);
+    if (!validate.valid) {
+      throw new Error(`terraform validate failed in ${stackDir}:\n${JSON.stringify(validate.diagnostics, null, 2)}`);
+    }
+    await terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
+    const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
+    return { plan, validate };
+  } finally {
+    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function terraformEnv(workDir: string, endpoint: string): NodeJS.ProcessEnv {
+  const cliConfig = join(workDir, ".terraformrc.offline");
+  writeFileSync(
+    cliConfig,
+    [
+      "provider_installation {",
+      `  filesystem_mirror {`,
+      `    path    = ${JSON.stringify(providerMirror())}`,
+      `    include = ["registry.terraform.io/hashicorp/*"]`,
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    CHECKPOINT_DISABLE: "1",
+    AWS_ACCESS_KEY_ID: "AKIAOFFLINEPLAN00000",
+    AWS_SECRET_ACCESS_KEY: "offline-plan-fake-secret",
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ENDPOINT_URL: endpoint,
+  };
+}
+
+function writeOverride(workDir: string, endpoint: string, endpointNames: string[]): void {
+  const endpoints = Object.fromEntries(endpointNames.map((name) => [name, endpoint]));
+  const override = {
+    terraform: [{ backend: [{ local: [{ path: "offline.tfstate" }] }] }],
+    provider: {
+      aws: [
+        {
+          access_key: "AKIAOFFLINEPLAN00000",
+          secret_key: "offline-plan-fake-secret",
+          skip_credentials_validation: true,
+          skip_requesting_account_id: true,
+          skip_metadata_api_check: "true",
+          skip_region_validation: true,
+          sts_region: "us-east-1",
+          ...(endpointNames.length > 0 ? { endpoints: [endpoints] } : {}),
+        },
+      ],
+    },
+  };
+  writeFileSync(join(workDir, "offline_override.tf.json"), JSON.stringify(override, null, 2));
+}
+
+let cachedEndpointNames: Promise<string[]> | undefined;
+
+/** Every endpoint name the installed provider accepts, read once per process from its own schema. */
+function endpointNames(workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  cachedEndpointNames ??= readEndpointNames(workDir, env);
+  return cachedEndpointNames;
+}
+
+async function readEndpointNames(workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const schema = JSON.parse((await terraform(workDir, env, ["providers", "schema", "-json"])).stdout);
+  const aws = schema.provider_schemas["registry.terraform.io/hashicorp/aws"];
+  const attributes: Record<string, { deprecated?: boolean }> = aws.provider.block.block_types.endpoints.block.attributes;
+  return Object.entries(attributes)
+    .filter(([, a]) => !a.deprecated)
+    .map(([name]) => name)
+    .sort();
+}
+
+async function terraform(cwd: string, env: NodeJS.ProcessEnv, args: string[], allowFailure = false): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run("terraform", args, { cwd, env, maxBuffer: 256 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    if (allowFailure && e.stdout) return { stdout: e.stdout, stderr: e.stderr ?? "" };
+    throw new Error(`terraform ${args.join(" ")} failed in ${cwd}:\n${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+/** Managed resource changes of the given type. */
+export function resourcesOfType(plan: PlanJson, type: string): ResourceChange[] {
+  return (plan.resource_changes ?? []).filter((r) => r.mode === "managed" && r.type === type);
+}
+
+/** Number of planned managed resources per type. */
+export function countByType(plan: PlanJson): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of plan.resource_changes ?? []) {
+    if (r.mode === "managed") counts[r.type] = (counts[r.type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Reads a synthesized stack's cdk.tf.json. */
+export function readStackJson(stackDir: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
+}

@@ -1,0 +1,70 @@
+import { Construct } from "constructs";
+import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Network } from "../modules/network";
+import { InferenceLoadBalancer } from "../modules/inference-load-balancer";
+import { InferenceFleet, LifecycleDefaultResult, ScalingMetric } from "../modules/inference-fleet";
+import { EnvironmentConfig } from "./environments";
+import { inferenceServerUserData } from "../examples/inference-server/user-data";
+
+export function stackName(environment: EnvironmentConfig): string {
+  return `warmfleet-${environment.name}`;
+}
+
+/** One environment: network (or an existing VPC), ALB and the warm inference fleet. */
+export class InferenceStack extends TerraformStack {
+  public readonly fleet: InferenceFleet;
+  public readonly loadBalancer: InferenceLoadBalancer;
+
+  constructor(scope: Construct, id: string, environment: EnvironmentConfig) {
+    super(scope, id);
+    const name = stackName(environment);
+    new AwsProvider(this, "aws", { region: environment.region, defaultTags: [{ tags: { ...environment.tags } }] });
+    // An explicit relative path: the implicit local backend writes an absolute one into cdk.tf.json.
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+
+    const network = this.network(name, environment);
+    this.loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", {
+      name,
+      vpcId: network.vpcId,
+      subnetIds: network.publicSubnetIds,
+      certificateArn: environment.certificateArn,
+      targetPort: 80,
+    });
+    const fleet = environment.fleet;
+    this.fleet = new InferenceFleet(this, "Fleet", {
+      name,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      loadBalancer: this.loadBalancer,
+      imageId: fleet.imageId,
+      instanceType: fleet.instanceType,
+      userData: inferenceServerUserData({ port: 80 }),
+      rootVolume: { sizeGiB: fleet.rootVolumeGiB },
+      minSize: fleet.minSize,
+      maxSize: fleet.maxSize,
+      desiredCapacity: fleet.desiredCapacity,
+      warmPool: { poolState: fleet.warmPoolState, minSize: fleet.warmPoolMinSize },
+      launchHook: { heartbeatTimeoutSeconds: 300, defaultResult: LifecycleDefaultResult.ABANDON },
+      scaling: { metric: ScalingMetric.ALB_REQUEST_COUNT_PER_TARGET, targetValue: fleet.requestsPerTargetPerMinute },
+      instanceRefresh: { minHealthyPercentage: 90 },
+    });
+
+    new TerraformOutput(this, "load_balancer_dns_name", { value: this.loadBalancer.dnsName, description: "Call the inference API here" });
+    new TerraformOutput(this, "auto_scaling_group_name", { value: this.fleet.autoScalingGroupName });
+    new TerraformOutput(this, "launch_template_id", { value: this.fleet.launchTemplateId });
+  }
+
+  private network(name: string, environment: EnvironmentConfig): { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } {
+    if ("existing" in environment.network) {
+      const existing = environment.network.existing;
+      return { vpcId: existing.vpcId, privateSubnetIds: [...existing.privateSubnetIds], publicSubnetIds: [...existing.publicSubnetIds] };
+    }
+    return new Network(this, "Network", {
+      name,
+      cidrBlock: environment.network.cidrBlock,
+      availabilityZones: environment.availabilityZones,
+      natGateways: environment.network.natGateways,
+    });
+  }
+}
