@@ -215,6 +215,10 @@ export class InferenceFleet extends Construct {
   public readonly subnetIds: readonly string[];
   /** Name of the instances' IAM role. */
   public readonly instanceRoleName: string;
+  /** Instance type of the fleet (the first Spot type for mixed-instances fleets). */
+  public readonly instanceType: string;
+  /** Heartbeat timeout of the launch hook in seconds, undefined when the fleet has none. */
+  public readonly launchHookHeartbeatTimeoutSeconds?: number;
 
   private readonly group: AutoscalingGroup;
   private readonly tags: Readonly<Record<string, string>>;
@@ -227,6 +231,7 @@ export class InferenceFleet extends Construct {
     this.vpcId = props.vpcId;
     this.subnetIds = props.subnetIds;
     this.autoScalingGroupName = props.name;
+    this.instanceType = props.spot ? props.spot.instanceTypes[0] : (props.instanceType ?? "c6i.xlarge");
 
     const securityGroup = this.securityGroup(props);
     this.securityGroupId = securityGroup.id;
@@ -236,22 +241,16 @@ export class InferenceFleet extends Construct {
     const launchTemplate = this.launchTemplate(props, securityGroup, profile);
     this.launchTemplateId = launchTemplate.id;
 
-    const hook = props.launchHook;
-    this.launchHookName = hook ? (hook.name ?? `${props.name}-launch`) : undefined;
-    this.group = new AutoscalingGroup(this, "AutoScalingGroup", this.groupConfig(props, launchTemplate));
+    const hook = props.launchHook ? launchHookSpec(props.name, props.launchHook) : undefined;
+    this.launchHookName = hook?.name;
+    this.launchHookHeartbeatTimeoutSeconds = hook?.heartbeatTimeout;
+    this.group = new AutoscalingGroup(this, "AutoScalingGroup", this.groupConfig(props, launchTemplate, hook));
     this.autoScalingGroupArn = this.group.arn;
 
-    if (hook && this.launchHookName) {
+    if (hook) {
       // Same name as the initial hook: PutLifecycleHook updates it in place, so later changes to
       // timeout, result or metadata are applied (the group ignores changes to its initial hook).
-      new AutoscalingLifecycleHook(this, "LaunchHook", {
-        name: this.launchHookName,
-        autoscalingGroupName: this.group.name,
-        lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
-        heartbeatTimeout: hook.heartbeatTimeoutSeconds ?? 600,
-        defaultResult: hook.defaultResult ?? LifecycleDefaultResult.ABANDON,
-        notificationMetadata: hook.notificationMetadata,
-      });
+      new AutoscalingLifecycleHook(this, "LaunchHook", { ...hook, autoscalingGroupName: this.group.name });
     }
     if (props.scaling) this.scalingPolicy(props.name, props.scaling, props.loadBalancer);
   }
@@ -393,12 +392,11 @@ export class InferenceFleet extends Construct {
     });
   }
 
-  private groupConfig(props: InferenceFleetProps, launchTemplate: LaunchTemplate): AutoscalingGroupConfig {
+  private groupConfig(props: InferenceFleetProps, launchTemplate: LaunchTemplate, hook: LaunchHookSpec | undefined): AutoscalingGroupConfig {
     const minSize = props.minSize ?? 1;
     // A pinned version (not $Latest) turns every template change into a group change, which is
     // what starts an instance refresh.
     const templateSpec = { id: launchTemplate.id, version: Token.asString(launchTemplate.latestVersion) };
-    const hook = props.launchHook;
     const ignoreChanges = [
       ...(hook ? ["initial_lifecycle_hook"] : []),
       // With a scaling policy the desired capacity belongs to Auto Scaling, not to Terraform.
@@ -421,18 +419,7 @@ export class InferenceFleet extends Construct {
       capacityRebalance: props.spot ? true : undefined,
       warmPool: props.warmPool ? warmPool(props.warmPool) : undefined,
       // Sent with CreateAutoScalingGroup, so even the group's very first instances are held.
-      initialLifecycleHook:
-        hook && this.launchHookName
-          ? [
-              {
-                name: this.launchHookName,
-                lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
-                heartbeatTimeout: hook.heartbeatTimeoutSeconds ?? 600,
-                defaultResult: hook.defaultResult ?? LifecycleDefaultResult.ABANDON,
-                notificationMetadata: hook.notificationMetadata,
-              },
-            ]
-          : undefined,
+      initialLifecycleHook: hook ? [hook] : undefined,
       instanceRefresh: props.instanceRefresh
         ? {
             strategy: "Rolling",
@@ -465,6 +452,24 @@ export class InferenceFleet extends Construct {
       },
     });
   }
+}
+
+interface LaunchHookSpec {
+  readonly name: string;
+  readonly lifecycleTransition: string;
+  readonly heartbeatTimeout: number;
+  readonly defaultResult: LifecycleDefaultResult;
+  readonly notificationMetadata?: string;
+}
+
+function launchHookSpec(groupName: string, hook: LaunchHookProps): LaunchHookSpec {
+  return {
+    name: hook.name ?? `${groupName}-launch`,
+    lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+    heartbeatTimeout: hook.heartbeatTimeoutSeconds ?? 600,
+    defaultResult: hook.defaultResult ?? LifecycleDefaultResult.ABANDON,
+    notificationMetadata: hook.notificationMetadata,
+  };
 }
 
 function encodeUserData(userData: string): string {

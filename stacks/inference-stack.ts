@@ -4,6 +4,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Network } from "../modules/network";
 import { InferenceLoadBalancer } from "../modules/inference-load-balancer";
 import { InferenceFleet, LifecycleDefaultResult, ScalingMetric } from "../modules/inference-fleet";
+import { VpcEndpoints } from "../modules/vpc-endpoints";
+import { WarmupHook } from "../modules/warmup-hook";
 import { EnvironmentConfig } from "./environments";
 import { inferenceServerUserData } from "../examples/inference-server/user-data";
 
@@ -11,10 +13,11 @@ export function stackName(environment: EnvironmentConfig): string {
   return `warmfleet-${environment.name}`;
 }
 
-/** One environment: network (or an existing VPC), ALB and the warm inference fleet. */
+/** One environment: network (or an existing VPC), ALB, the warm inference fleet and its warmup path. */
 export class InferenceStack extends TerraformStack {
   public readonly fleet: InferenceFleet;
   public readonly loadBalancer: InferenceLoadBalancer;
+  public readonly warmup: WarmupHook;
 
   constructor(scope: Construct, id: string, environment: EnvironmentConfig) {
     super(scope, id);
@@ -50,9 +53,20 @@ export class InferenceStack extends TerraformStack {
       instanceRefresh: { minHealthyPercentage: 90 },
     });
 
+    const endpoints = new VpcEndpoints(this, "ApiEndpoints", {
+      name,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      services: ["ec2", "autoscaling"],
+    });
+    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints });
+
     new TerraformOutput(this, "load_balancer_dns_name", { value: this.loadBalancer.dnsName, description: "Call the inference API here" });
     new TerraformOutput(this, "auto_scaling_group_name", { value: this.fleet.autoScalingGroupName });
     new TerraformOutput(this, "launch_template_id", { value: this.fleet.launchTemplateId });
+    new TerraformOutput(this, "warmup_function_name", { value: this.warmup.functionName });
+    new TerraformOutput(this, "warmup_log_group_name", { value: this.warmup.logGroupName });
+    new TerraformOutput(this, "warmup_dead_letter_queue_arn", { value: this.warmup.deadLetterQueueArn });
   }
 
   private network(name: string, environment: EnvironmentConfig): { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } {

@@ -32,17 +32,25 @@ describe("default stack: terraform init, validate and offline plan", () => {
       aws_vpc: 1,
       aws_subnet: 4,
       aws_nat_gateway: 1,
-      aws_vpc_endpoint: 1,
+      aws_vpc_endpoint: 3,
       aws_lb: 1,
       aws_lb_listener: 1,
       aws_lb_target_group: 1,
-      aws_security_group: 2,
+      aws_security_group: 4,
       aws_launch_template: 1,
       aws_autoscaling_group: 1,
       aws_autoscaling_lifecycle_hook: 1,
       aws_autoscaling_policy: 1,
-      aws_iam_role: 1,
+      aws_iam_role: 2,
       aws_iam_instance_profile: 1,
+      aws_lambda_function: 1,
+      aws_lambda_function_event_invoke_config: 1,
+      aws_lambda_permission: 1,
+      aws_cloudwatch_event_rule: 1,
+      aws_cloudwatch_event_target: 1,
+      aws_cloudwatch_log_group: 1,
+      aws_sqs_queue: 1,
+      aws_sqs_queue_policy: 1,
     });
   });
 
@@ -74,5 +82,48 @@ describe("default stack: terraform init, validate and offline plan", () => {
     const appRules = ingress.filter((r) => r.from_port === 80 && r.cidr_ipv4 === null);
     expect(appRules.length).toBeGreaterThan(0);
     expect(ingress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0").every((r) => r.from_port === 80)).toBe(true);
+  });
+
+  test("GIVEN the default stack WHEN planned THEN the warmup function is a Node.js 22 arm64 function in the VPC with JSON logs and a dead-letter destination", () => {
+    const fn = after("aws_lambda_function");
+    expect(fn).toMatchObject({ function_name: "warmfleet-dev-warmup", runtime: "nodejs22.x", architectures: ["arm64"], handler: "index.handler", timeout: 900 });
+    expect(fn.logging_config[0]).toMatchObject({ log_format: "JSON", log_group: "/aws/lambda/warmfleet-dev-warmup" });
+    expect(fn.vpc_config[0].subnet_ids).toBeUndefined(); // known after apply: the private subnets are created in the same plan
+    expect(fn.environment[0].variables).toMatchObject({ WARMUP_PORT: "80", WARMUP_CONCURRENCY: "8", WARMUP_AUTO_SCALING_GROUP_NAME: "warmfleet-dev" });
+    expect(after("aws_lambda_function_event_invoke_config")).toMatchObject({ maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 });
+    expect(after("aws_cloudwatch_log_group").retention_in_days).toBe(30);
+  });
+
+  test("GIVEN the default stack WHEN planned THEN the rule matches this group's launch hook and invokes the function with retries and a DLQ", () => {
+    expect(JSON.parse(after("aws_cloudwatch_event_rule").event_pattern)).toEqual({
+      source: ["aws.autoscaling"],
+      "detail-type": ["EC2 Instance-launch Lifecycle Action"],
+      detail: { AutoScalingGroupName: ["warmfleet-dev"], LifecycleHookName: ["warmfleet-dev-launch"] },
+    });
+    const target = after("aws_cloudwatch_event_target");
+    expect(target.retry_policy[0]).toEqual({ maximum_retry_attempts: 8, maximum_event_age_in_seconds: 3600 });
+    expect(target.dead_letter_config).toHaveLength(1);
+    expect(after("aws_lambda_permission")).toMatchObject({ principal: "events.amazonaws.com", action: "lambda:InvokeFunction" });
+  });
+
+  test("GIVEN the default stack WHEN planned THEN the function's role completes lifecycle actions of this group's ARN only", () => {
+    const lifecycle = resourcesOfType(result.plan, "aws_iam_role_policy").find((r) => r.change.after?.name === "lifecycle-actions");
+    expect(JSON.parse(lifecycle?.change.after?.policy as string).Statement).toEqual([
+      {
+        Sid: "CompleteThisGroupsLifecycleActions",
+        Effect: "Allow",
+        Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
+        Resource: "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/warmfleet-dev",
+      },
+      { Sid: "FindInstances", Effect: "Allow", Action: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
+    ]);
+  });
+
+  test("GIVEN the default stack WHEN planned THEN ec2 and autoscaling interface endpoints have private DNS", () => {
+    const interfaces = resourcesOfType(result.plan, "aws_vpc_endpoint")
+      .map((r) => r.change.after as Record<string, any>)
+      .filter((e) => e.vpc_endpoint_type === "Interface");
+    expect(interfaces.map((e) => e.service_name).sort()).toEqual(["com.amazonaws.us-east-1.autoscaling", "com.amazonaws.us-east-1.ec2"]);
+    expect(interfaces.every((e) => e.private_dns_enabled === true)).toBe(true);
   });
 });

@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, IncompleteAction, loadConfig } from "../../../lambdas/warmup/config";
+
+const bundleDir = mkdtempSync(join(tmpdir(), "warmup-config-"));
+writeFileSync(join(bundleDir, "payload.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+
+describe("loadConfig", () => {
+  test("GIVEN no variables WHEN loaded THEN the documented defaults apply", () => {
+    const config = loadConfig({}, bundleDir);
+    expect(config).toMatchObject({
+      port: 80,
+      healthPath: "/health",
+      warmupPath: "/predict",
+      method: "POST",
+      contentType: "application/json",
+      concurrency: 8,
+      cleanRounds: 2,
+      coldFactor: 3,
+      coldToleranceMs: 100,
+      maxRequests: 80,
+      maxFailedRounds: 3,
+      requestTimeoutMs: 60_000,
+      healthRequestTimeoutMs: 2_000,
+      healthDeadlineMs: 600_000,
+      heartbeatIntervalMs: 60_000,
+      safetyMarginMs: 10_000,
+      onIncomplete: IncompleteAction.CONTINUE,
+      autoScalingGroupName: undefined,
+      metricsNamespace: "Warmfleet/Warmup",
+    });
+    expect(config.body?.toString()).toBe("{}");
+  });
+
+  test("GIVEN every variable WHEN loaded THEN each is used", () => {
+    const config = loadConfig(
+      {
+        WARMUP_PORT: "8080",
+        WARMUP_HEALTH_PATH: "/ready",
+        WARMUP_PATH: "/v1/infer",
+        WARMUP_METHOD: "put",
+        WARMUP_BODY: '{"x":1}',
+        WARMUP_CONTENT_TYPE: "text/plain",
+        WARMUP_CONCURRENCY: "64",
+        WARMUP_CLEAN_ROUNDS: "3",
+        WARMUP_COLD_FACTOR: "2.5",
+        WARMUP_COLD_TOLERANCE_MS: "50",
+        WARMUP_MAX_REQUESTS: "1000",
+        WARMUP_MAX_FAILED_ROUNDS: "5",
+        WARMUP_REQUEST_TIMEOUT_SECONDS: "30",
+        WARMUP_HEALTH_TIMEOUT_SECONDS: "3",
+        WARMUP_HEALTH_DEADLINE_SECONDS: "300",
+        WARMUP_HEARTBEAT_INTERVAL_SECONDS: "20",
+        WARMUP_SAFETY_MARGIN_SECONDS: "15",
+        WARMUP_ON_INCOMPLETE: "ABANDON",
+        WARMUP_AUTO_SCALING_GROUP_NAME: "fleet",
+        WARMUP_METRICS_NAMESPACE: "Team/Warmup",
+      },
+      bundleDir,
+    );
+    expect(config).toMatchObject({
+      port: 8080,
+      healthPath: "/ready",
+      warmupPath: "/v1/infer",
+      method: "PUT",
+      contentType: "text/plain",
+      concurrency: 64,
+      cleanRounds: 3,
+      coldFactor: 2.5,
+      coldToleranceMs: 50,
+      maxRequests: 1000,
+      maxFailedRounds: 5,
+      requestTimeoutMs: 30_000,
+      healthRequestTimeoutMs: 3_000,
+      healthDeadlineMs: 300_000,
+      heartbeatIntervalMs: 20_000,
+      safetyMarginMs: 15_000,
+      onIncomplete: IncompleteAction.ABANDON,
+      autoScalingGroupName: "fleet",
+      metricsNamespace: "Team/Warmup",
+    });
+    expect(config.body?.toString()).toBe('{"x":1}');
+  });
+
+  test("GIVEN a body file in the bundle WHEN loaded THEN its bytes are the body", () => {
+    expect(loadConfig({ WARMUP_BODY_FILE: "payload.jpg" }, bundleDir).body).toEqual(Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+  });
+
+  test.each<[Record<string, string>, RegExp]>([
+    [{ WARMUP_PORT: "0" }, /WARMUP_PORT="0" must be an integer from 1 to 65535/],
+    [{ WARMUP_PORT: "http" }, /WARMUP_PORT="http"/],
+    [{ WARMUP_HEALTH_PATH: "health" }, /WARMUP_HEALTH_PATH="health" must be an absolute path/],
+    [{ WARMUP_PATH: "predict" }, /WARMUP_PATH="predict"/],
+    [{ WARMUP_METHOD: "DELETE" }, /WARMUP_METHOD="DELETE" must be one of GET, POST, PUT/],
+    [{ WARMUP_CONCURRENCY: "2.5" }, /WARMUP_CONCURRENCY="2.5" must be an integer/],
+    [{ WARMUP_COLD_FACTOR: "1" }, /WARMUP_COLD_FACTOR="1" must be a number from 1.1 to 100/],
+    [{ WARMUP_ON_INCOMPLETE: "RETRY" }, /WARMUP_ON_INCOMPLETE="RETRY" must be one of CONTINUE, ABANDON/],
+    [{ WARMUP_HEARTBEAT_INTERVAL_SECONDS: "1" }, /WARMUP_HEARTBEAT_INTERVAL_SECONDS="1"/],
+    [{ WARMUP_BODY: "{}", WARMUP_BODY_FILE: "payload.jpg" }, /WARMUP_BODY and WARMUP_BODY_FILE are both set/],
+    [{ WARMUP_BODY_FILE: "../etc/passwd" }, /must be a path inside the bundle/],
+    [{ WARMUP_BODY_FILE: "missing.jpg" }, /WARMUP_BODY_FILE="missing.jpg" cannot be read from the bundle/],
+  ])("GIVEN %j WHEN loaded THEN a ConfigError names the variable and what is allowed", (env, message) => {
+    expect(() => loadConfig(env, bundleDir)).toThrow(ConfigError);
+    expect(() => loadConfig(env, bundleDir)).toThrow(message);
+  });
+
+  test("GIVEN several bad variables WHEN loaded THEN all are reported at once", () => {
+    expect(() => loadConfig({ WARMUP_PORT: "-1", WARMUP_METHOD: "X" }, bundleDir)).toThrow(/WARMUP_PORT[\s\S]*WARMUP_METHOD/);
+  });
+});

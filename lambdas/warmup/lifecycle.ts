@@ -1,0 +1,72 @@
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingInstancesCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from "@aws-sdk/client-auto-scaling";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { LifecycleAction } from "./event";
+
+export type LifecycleResult = "CONTINUE" | "ABANDON";
+
+/** True for the error Auto Scaling returns once an action is completed, expired or unknown. */
+export function isNoActiveAction(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; message?: string };
+  return (e?.name === "ValidationError" || e?.Code === "ValidationError") && /no active lifecycle action/i.test(e?.message ?? "");
+}
+
+/** The instance's Auto Scaling lifecycle state, or undefined when it no longer belongs to a group. */
+export async function lifecycleState(autoScaling: AutoScalingClient, instanceId: string): Promise<string | undefined> {
+  const out = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+  return out.AutoScalingInstances?.find((i) => i.InstanceId === instanceId)?.LifecycleState;
+}
+
+/** Pending:Wait, or Warmed:Pending:Wait on the way into a warm pool. */
+export function isWaiting(state: string): boolean {
+  return state.endsWith("Pending:Wait");
+}
+
+/** Completes the action; "already-complete" when another delivery of the same event got there first. */
+export async function completeAction(autoScaling: AutoScalingClient, action: LifecycleAction, result: LifecycleResult): Promise<"completed" | "already-complete"> {
+  try {
+    await autoScaling.send(
+      new CompleteLifecycleActionCommand({
+        AutoScalingGroupName: action.groupName,
+        LifecycleHookName: action.hookName,
+        LifecycleActionToken: action.token,
+        InstanceId: action.instanceId,
+        LifecycleActionResult: result,
+      }),
+    );
+    return "completed";
+  } catch (error) {
+    if (isNoActiveAction(error)) return "already-complete";
+    throw error;
+  }
+}
+
+/** Restarts the hook's heartbeat timeout; "already-complete" when there is nothing left to keep alive. */
+export async function recordHeartbeat(autoScaling: AutoScalingClient, action: LifecycleAction): Promise<"recorded" | "already-complete"> {
+  try {
+    await autoScaling.send(
+      new RecordLifecycleActionHeartbeatCommand({
+        AutoScalingGroupName: action.groupName,
+        LifecycleHookName: action.hookName,
+        LifecycleActionToken: action.token,
+        InstanceId: action.instanceId,
+      }),
+    );
+    return "recorded";
+  } catch (error) {
+    if (isNoActiveAction(error)) return "already-complete";
+    throw error;
+  }
+}
+
+/** The instance's private IPv4 address: the Lambda runs in the VPC and never uses public names. */
+export async function privateIpOf(ec2: EC2Client, instanceId: string): Promise<string> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  if (!instance?.PrivateIpAddress) throw new Error(`instance ${instanceId} has no private IP address (state: ${instance?.State?.Name ?? "not found"})`);
+  return instance.PrivateIpAddress;
+}
