@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -371,17 +372,27 @@ function defaultBundleDir(): string {
   return join(__dirname, "..", "dist", "lambdas", "warmup");
 }
 
-/** The bundle directory, or a copy of it with the body file added under payload/. */
+/**
+ * The bundle directory, or a copy of it with the body file added under payload/. The copy is
+ * named by the hash of what it holds, so repeated synths reuse it instead of piling up copies.
+ */
 function stageBundle(props: WarmupHookProps): string {
   const bundleDir = props.bundleDir ?? defaultBundleDir();
   if (!existsSync(join(bundleDir, "index.js"))) {
     throw new PropValidationError(SCOPE, "bundleDir", bundleDir, "a directory holding the built index.js", "run `npm run build` (npm run synth does it first)");
   }
   if (!props.bodyFile) return bundleDir;
-  const staged = mkdtempSync(join(tmpdir(), "warmfleet-warmup-bundle-"));
-  cpSync(bundleDir, staged, { recursive: true });
-  mkdirSync(join(staged, "payload"));
-  copyFileSync(props.bodyFile, join(staged, "payload", basename(props.bodyFile)));
+  const hash = createHash("sha256");
+  for (const file of readdirSync(bundleDir).sort()) hash.update(file).update(readFileSync(join(bundleDir, file)));
+  hash.update(basename(props.bodyFile)).update(readFileSync(props.bodyFile));
+  const staged = join(tmpdir(), `warmfleet-warmup-bundle-${hash.digest("hex").slice(0, 16)}`);
+  if (!existsSync(join(staged, "index.js"))) {
+    const partial = mkdtempSync(`${staged}-`);
+    cpSync(bundleDir, partial, { recursive: true });
+    mkdirSync(join(partial, "payload"));
+    copyFileSync(props.bodyFile, join(partial, "payload", basename(props.bodyFile)));
+    renameSync(partial, staged);
+  }
   return staged;
 }
 

@@ -12,6 +12,8 @@ Settings (environment variables):
                                  on a small test machine.
   MODEL_FIRST_INFERENCE_SECONDS  extra time of each worker's first inference (default 0.3)
   MODEL_SIZE                     width of the network's layers (default 64)
+  MODEL_LOADED_DIR               if set, each worker writes a file named by its pid there once its
+                                 model is loaded (tests and benchmarks count warm workers with it)
 """
 import json
 import os
@@ -26,6 +28,7 @@ app = Flask(__name__)
 LOAD_SECONDS = float(os.environ.get("MODEL_LOAD_SECONDS", "2.0"))
 FIRST_INFERENCE_SECONDS = float(os.environ.get("MODEL_FIRST_INFERENCE_SECONDS", "0.3"))
 SIZE = int(os.environ.get("MODEL_SIZE", "64"))
+LOADED_DIR = os.environ.get("MODEL_LOADED_DIR")
 
 
 class Model:
@@ -63,6 +66,9 @@ def model_for_this_worker():
     with _model_lock:
         if _model is None:
             _model = Model(SIZE)
+            if LOADED_DIR:
+                with open(os.path.join(LOADED_DIR, str(os.getpid())), "w") as marker:
+                    marker.write("loaded\n")
             return _model, True
         return _model, False
 

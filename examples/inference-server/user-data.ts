@@ -24,7 +24,7 @@ function serverFile(name: string): string {
 
 /** The nginx server block for a listen address and uWSGI socket. */
 export function nginxSite(listen: string, socket: string): string {
-  return serverFile("nginx-site.conf").replace("@LISTEN@", listen).replace("@SOCKET@", socket);
+  return serverFile("nginx-site.conf").replaceAll("@LISTEN@", listen).replaceAll("@SOCKET@", socket);
 }
 
 function writeFile(path: string, content: string, mode: string): string {

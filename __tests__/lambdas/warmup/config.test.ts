@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, IncompleteAction, loadConfig } from "../../../lambdas/warmup/config";
 
 const bundleDir = mkdtempSync(join(tmpdir(), "warmup-config-"));
 writeFileSync(join(bundleDir, "payload.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
 
 describe("loadConfig", () => {
   test("GIVEN no variables WHEN loaded THEN the documented defaults apply", () => {

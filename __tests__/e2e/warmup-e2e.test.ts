@@ -1,0 +1,83 @@
+import { LoopbackAws, startLoopbackAws } from "../../scripts/lib/loopback-aws";
+import { invokeBundle } from "../../scripts/lib/invoke-bundle";
+import { ExampleServer, ExampleServerOptions, coldHitsInBurst, startExampleServer } from "../../scripts/lib/example-server";
+import { lifecycleEvent } from "../lambdas/warmup/fakes";
+
+// The built warmup bundle against the real server stack (nginx -> uWSGI lazy-apps -> Flask) on
+// loopback, with AWS answered by the loopback query-protocol server.
+const INSTANCE = "i-0123456789abcdef0";
+const TOKEN = "c613620e-07e2-4ed2-a9e2-ef8258911ade";
+const E2E_TIMEOUT_MS = 90_000;
+
+describe("end-to-end warmup on nginx + uWSGI + Flask", () => {
+  let aws: LoopbackAws;
+  beforeAll(async () => {
+    aws = await startLoopbackAws();
+  });
+  afterAll(() => aws.close());
+
+  async function withServer<T>(options: ExampleServerOptions, body: (server: ExampleServer) => Promise<T>): Promise<T> {
+    const server = await startExampleServer(options);
+    try {
+      return await body(server);
+    } finally {
+      await server.stop();
+    }
+  }
+
+  async function warm(server: ExampleServer, workers: number, detail: Record<string, unknown> = {}, lifecycleState = "Pending:Wait") {
+    aws.calls.length = 0;
+    aws.instances.set(INSTANCE, { instanceId: INSTANCE, privateIpAddress: "127.0.0.1" });
+    aws.lifecycle.set(INSTANCE, { lifecycleState, activeToken: TOKEN });
+    const run = await invokeBundle({
+      event: lifecycleEvent(detail),
+      awsEndpoint: aws.url,
+      env: { WARMUP_PORT: String(server.port), WARMUP_CONCURRENCY: String(2 * workers), WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", WARMUP_REQUEST_TIMEOUT_SECONDS: "30" },
+      remainingMs: 80_000,
+    });
+    const completion = aws.calls.find((c) => c.action === "CompleteLifecycleAction");
+    return { run, result: completion?.params.LifecycleActionResult };
+  }
+
+  test.each([4, 16])(
+    "GIVEN %i cold workers WHEN the bundle warms the instance THEN every worker has loaded its model and the next users meet no cold worker",
+    async (workers) => {
+      await withServer({ workers, modelLoadSeconds: 1 }, async (server) => {
+        const { run, result } = await warm(server, workers, { Origin: "WarmPool", Destination: "AutoScalingGroup" });
+        expect(run.result).toMatchObject({ outcome: "warmed", completion: "completed" });
+        expect(result).toBe("CONTINUE");
+        expect(server.loadedWorkers()).toBe(workers);
+        const burst = await coldHitsInBurst(server.port, 3 * workers);
+        expect(burst.cold).toBe(0);
+      });
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  test(
+    "GIVEN a server whose health endpoint comes up late WHEN the bundle handles the event THEN it waits, warms and continues",
+    async () => {
+      await withServer({ workers: 4, modelLoadSeconds: 1, healthDelayMs: 3_000 }, async (server) => {
+        const { run, result } = await warm(server, 4);
+        expect(run.result).toMatchObject({ outcome: "warmed" });
+        expect(result).toBe("CONTINUE");
+        expect(server.loadedWorkers()).toBe(4);
+        expect((await coldHitsInBurst(server.port, 12)).cold).toBe(0);
+      });
+    },
+    E2E_TIMEOUT_MS,
+  );
+
+  test(
+    "GIVEN an instance on its way into the warm pool WHEN the bundle handles the event THEN it continues without loading any model",
+    async () => {
+      await withServer({ workers: 4, modelLoadSeconds: 1 }, async (server) => {
+        const { run, result } = await warm(server, 4, { Origin: "EC2", Destination: "WarmPool" }, "Warmed:Pending:Wait");
+        expect(run.result).toMatchObject({ outcome: "prepared" });
+        expect(result).toBe("CONTINUE");
+        expect(server.loadedWorkers()).toBe(0);
+      });
+    },
+    E2E_TIMEOUT_MS,
+  );
+});

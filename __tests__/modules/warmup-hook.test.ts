@@ -1,0 +1,250 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { InferenceFleet, InferenceFleetProps } from "../../modules/inference-fleet";
+import { VpcEndpoints } from "../../modules/vpc-endpoints";
+import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod, vcpusOf } from "../../modules/warmup-hook";
+import { count, resources, single, synth } from "../support/synth";
+
+const bundleDir = mkdtempSync(join(tmpdir(), "warmup-bundle-"));
+writeFileSync(join(bundleDir, "index.js"), "exports.handler = async () => ({});\n");
+const payloadDir = mkdtempSync(join(tmpdir(), "warmup-payload-"));
+const payload = join(payloadDir, "cat.jpg");
+writeFileSync(payload, Buffer.from([0xff, 0xd8, 0xff]));
+afterAll(() => [bundleDir, payloadDir].forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+const fleetProps: InferenceFleetProps = {
+  name: "fleet",
+  vpcId: "vpc-1",
+  subnetIds: ["subnet-a", "subnet-b"],
+  loadBalancer: { targetGroupArn: "arn:tg", securityGroupId: "sg-alb", requestCountResourceLabel: "label", targetPort: 8080 },
+  imageId: "ami-0123456789abcdef0",
+  instanceType: "c6i.8xlarge",
+  launchHook: { heartbeatTimeoutSeconds: 300 },
+};
+
+function warmup(overrides: Partial<WarmupHookProps> = {}, options: { fleet?: Partial<InferenceFleetProps>; endpoints?: boolean } = {}) {
+  return synth((scope: Construct) => {
+    const fleet = new InferenceFleet(scope, "Fleet", { ...fleetProps, ...options.fleet });
+    const endpoints = options.endpoints === false ? undefined : new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
+    new WarmupHook(scope, "Warmup", { fleet, endpoints, bundleDir, ...overrides });
+  });
+}
+
+const env = (json: ReturnType<typeof warmup>["json"]) => (single(json, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
+
+describe("WarmupHook", () => {
+  test("GIVEN a fleet WHEN synthesized THEN a Node.js 22 arm64 function runs in the fleet's subnets with JSON logs", () => {
+    const { text } = warmup();
+    expect(text).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: "fleet-warmup",
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      timeout: 900,
+      memory_size: 256,
+      vpc_config: { subnet_ids: ["subnet-a", "subnet-b"], security_group_ids: [expect.stringMatching(/aws_security_group\.Warmup_SecurityGroup/)] },
+      logging_config: { log_format: "JSON", log_group: expect.stringMatching(/aws_cloudwatch_log_group/) },
+      filename: expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]+\/archive\.zip$/),
+      source_code_hash: expect.stringMatching(/^[0-9A-F]{32}$/),
+    });
+    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/fleet-warmup", retention_in_days: 30 });
+  });
+
+  test("GIVEN defaults WHEN synthesized THEN the environment sets every WARMUP_ variable from the fleet and defaults", () => {
+    expect(env(warmup().json)).toEqual({
+      NODE_OPTIONS: "--enable-source-maps",
+      WARMUP_AUTO_SCALING_GROUP_NAME: "fleet",
+      WARMUP_PORT: "8080",
+      WARMUP_HEALTH_PATH: "/health",
+      WARMUP_PATH: "/predict",
+      WARMUP_METHOD: "POST",
+      WARMUP_BODY: "{}",
+      WARMUP_CONTENT_TYPE: "application/json",
+      WARMUP_CONCURRENCY: "64",
+      WARMUP_CLEAN_ROUNDS: "2",
+      WARMUP_COLD_FACTOR: "3",
+      WARMUP_MAX_REQUESTS: "640",
+      WARMUP_REQUEST_TIMEOUT_SECONDS: "60",
+      WARMUP_HEALTH_DEADLINE_SECONDS: "600",
+      WARMUP_HEARTBEAT_INTERVAL_SECONDS: "100",
+      WARMUP_ON_INCOMPLETE: "CONTINUE",
+    });
+  });
+
+  test("GIVEN every tuning prop WHEN synthesized THEN the function and environment follow them", () => {
+    const { json, text } = warmup({
+      healthPath: "/ready",
+      warmupPath: "/v1/predict",
+      method: WarmupMethod.PUT,
+      body: '{"features":[1,2]}',
+      contentType: "application/x-json",
+      workersPerInstance: 16,
+      concurrency: 24,
+      cleanRounds: 3,
+      coldFactor: 2.5,
+      maxRequests: 500,
+      requestTimeoutSeconds: 120,
+      healthDeadlineSeconds: 300,
+      onIncomplete: IncompleteWarmupResult.ABANDON,
+      timeoutSeconds: 600,
+      memoryMb: 512,
+      logRetentionDays: 90,
+      retryAttempts: 1,
+      maxEventAgeSeconds: 900,
+      ruleRetryAttempts: 4,
+      subnetIds: ["subnet-x"],
+    });
+    expect(env(json)).toMatchObject({
+      WARMUP_HEALTH_PATH: "/ready",
+      WARMUP_PATH: "/v1/predict",
+      WARMUP_METHOD: "PUT",
+      WARMUP_BODY: '{"features":[1,2]}',
+      WARMUP_CONTENT_TYPE: "application/x-json",
+      WARMUP_CONCURRENCY: "24",
+      WARMUP_CLEAN_ROUNDS: "3",
+      WARMUP_COLD_FACTOR: "2.5",
+      WARMUP_MAX_REQUESTS: "500",
+      WARMUP_REQUEST_TIMEOUT_SECONDS: "120",
+      WARMUP_HEALTH_DEADLINE_SECONDS: "300",
+      WARMUP_ON_INCOMPLETE: "ABANDON",
+    });
+    expect(text).toHaveResourceWithProperties(LambdaFunction, { timeout: 600, memory_size: 512, vpc_config: expect.objectContaining({ subnet_ids: ["subnet-x"] }) });
+    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 90 });
+    expect(text).toHaveResourceWithProperties(LambdaFunctionEventInvokeConfig, { maximum_retry_attempts: 1, maximum_event_age_in_seconds: 900 });
+    expect(text).toHaveResourceWithProperties(CloudwatchEventTarget, { retry_policy: { maximum_retry_attempts: 4, maximum_event_age_in_seconds: 900 } });
+  });
+
+  test("GIVEN a body file WHEN synthesized THEN it ships in the bundle and the function reads it from there", () => {
+    const withFile = warmup({ bodyFile: payload, contentType: "image/jpeg" });
+    expect(env(withFile.json)).toMatchObject({ WARMUP_BODY_FILE: "payload/cat.jpg", WARMUP_CONTENT_TYPE: "image/jpeg" });
+    expect(env(withFile.json).WARMUP_BODY).toBeUndefined();
+    const hash = (json: ReturnType<typeof warmup>["json"]) => single(json, "aws_lambda_function").source_code_hash;
+    expect(hash(withFile.json)).not.toEqual(hash(warmup().json));
+  });
+
+  test("GIVEN a fleet WHEN synthesized THEN the rule matches its launch hook and targets the function with retries and the DLQ", () => {
+    const { text, json } = warmup();
+    expect(text).toHaveResourceWithProperties(CloudwatchEventRule, {
+      event_pattern: JSON.stringify({
+        source: ["aws.autoscaling"],
+        "detail-type": ["EC2 Instance-launch Lifecycle Action"],
+        detail: { AutoScalingGroupName: ["fleet"], LifecycleHookName: ["fleet-launch"] },
+      }),
+    });
+    expect(text).toHaveResourceWithProperties(CloudwatchEventTarget, {
+      retry_policy: { maximum_retry_attempts: 8, maximum_event_age_in_seconds: 3600 },
+      dead_letter_config: { arn: expect.stringMatching(/aws_sqs_queue\.Warmup_DeadLetterQueue\w+\.arn/) },
+    });
+    expect(text).toHaveResourceWithProperties(LambdaPermission, {
+      principal: "events.amazonaws.com",
+      action: "lambda:InvokeFunction",
+      source_arn: expect.stringMatching(/aws_cloudwatch_event_rule\.Warmup_LaunchRule\w+\.arn/),
+    });
+    expect(text).toHaveResourceWithProperties(LambdaFunctionEventInvokeConfig, {
+      maximum_retry_attempts: 2,
+      destination_config: { on_failure: { destination: expect.stringMatching(/aws_sqs_queue/) } },
+    });
+    expect(text).toHaveResourceWithProperties(SqsQueue, { name: "fleet-warmup-dlq", sqs_managed_sse_enabled: true });
+    const queuePolicy = JSON.parse(single(json, "aws_sqs_queue_policy").policy as string);
+    expect(queuePolicy.Statement[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": expect.stringMatching(/event_rule/) } } });
+  });
+
+  test("GIVEN a fleet WHEN synthesized THEN the role may complete only this group's lifecycle actions, and nothing beyond the listed actions", () => {
+    const { json } = warmup();
+    const policies = Object.values(resources(json, "aws_iam_role_policy")).map((p) => JSON.parse(p.policy as string));
+    const statements = policies.flatMap((p) => p.Statement) as { Action: string | string[]; Resource: string }[];
+    const actions = statements.flatMap((s) => s.Action).sort();
+    expect(actions).toEqual([
+      "autoscaling:CompleteLifecycleAction",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:RecordLifecycleActionHeartbeat",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:CreateNetworkInterface",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DescribeInstances",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:UnassignPrivateIpAddresses",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:SendMessage",
+    ]);
+    const complete = statements.find((s) => ([] as string[]).concat(s.Action).includes("autoscaling:CompleteLifecycleAction"));
+    expect(complete?.Resource).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:autoscaling:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:autoScalingGroup:\*:autoScalingGroupName\/fleet$/);
+    const role = Object.values(resources(json, "aws_iam_role")).find((r) => r.name === "fleet-warmup");
+    expect(JSON.parse(role?.assume_role_policy as string).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+  });
+
+  test("GIVEN endpoints WHEN synthesized THEN the function's group reaches the fleet's app port and the endpoints' 443, and both admit it by group", () => {
+    const { json, text } = warmup();
+    const egress = Object.values(resources(json, "aws_vpc_security_group_egress_rule")).filter((r) => String(r.security_group_id).includes("Warmup_SecurityGroup"));
+    expect(egress.map((r) => [r.from_port, r.cidr_ipv4 ?? "group"]).sort()).toEqual([[443, "group"], [8080, "group"]]);
+    expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
+      security_group_id: expect.stringMatching(/Fleet_SecurityGroup/),
+      referenced_security_group_id: expect.stringMatching(/Warmup_SecurityGroup/),
+      from_port: 8080,
+    });
+    expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, {
+      security_group_id: expect.stringMatching(/Endpoints_SecurityGroup/),
+      referenced_security_group_id: expect.stringMatching(/Warmup_SecurityGroup/),
+      from_port: 443,
+    });
+  });
+
+  test("GIVEN no endpoints WHEN synthesized THEN the function reaches AWS APIs on 443 through NAT", () => {
+    const { text } = warmup({}, { endpoints: false });
+    expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { cidr_ipv4: "0.0.0.0/0", from_port: 443, to_port: 443 });
+  });
+
+  test("GIVEN a fleet WHEN synthesized THEN its group waits for the whole warmup path before launching", () => {
+    const { json } = warmup();
+    const dependsOn = single(json, "aws_autoscaling_group").depends_on as string[];
+    for (const type of ["aws_lambda_function", "aws_lambda_function_event_invoke_config", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target", "aws_lambda_permission", "aws_sqs_queue_policy", "aws_vpc_endpoint"]) {
+      expect(dependsOn.some((d) => d.startsWith(`${type}.`))).toBe(true);
+    }
+    expect(count(json, "aws_vpc_endpoint")).toBe(2);
+  });
+
+  test.each([
+    ["c6i.large", 2],
+    ["c6i.xlarge", 4],
+    ["c6i.8xlarge", 32],
+    ["c7i.48xlarge", 192],
+    ["t3.medium", 1],
+    ["c6i.metal", undefined],
+  ])("GIVEN %s WHEN deriving workers THEN %s vCPUs", (type, vcpus) => {
+    expect(vcpusOf(type)).toBe(vcpus);
+  });
+
+  test.each<[string, Partial<WarmupHookProps>, { fleet?: Partial<InferenceFleetProps> }, RegExp]>([
+    ["no hook", {}, { fleet: { launchHook: undefined } }, /WarmupHook: invalid fleet = "fleet". Allowed: a fleet with a launch lifecycle hook. Fix: set launchHook/],
+    ["metal without workers", {}, { fleet: { instanceType: "c6i.metal" } }, /invalid workersPerInstance = "c6i.metal".*Fix: set workersPerInstance/],
+    ["concurrency below workers", { workersPerInstance: 8, concurrency: 4 }, {}, /invalid concurrency = 4. Allowed: an integer from 8 to 4096/],
+    ["timeout too long", { timeoutSeconds: 901 }, {}, /invalid timeoutSeconds = 901/],
+    ["memory too small", { memoryMb: 64 }, {}, /invalid memoryMb = 64/],
+    ["too many retries", { retryAttempts: 3 }, {}, /invalid retryAttempts = 3. Allowed: an integer from 0 to 2/],
+    ["event age", { maxEventAgeSeconds: 30 }, {}, /invalid maxEventAgeSeconds = 30/],
+    ["rule retries", { ruleRetryAttempts: 200 }, {}, /invalid ruleRetryAttempts = 200/],
+    ["retention", { logRetentionDays: 10 }, {}, /invalid logRetentionDays = 10. Allowed: one of 1, 3, 5/],
+    ["relative path", { warmupPath: "predict" }, {}, /invalid warmupPath = "predict"/],
+    ["body and file", { body: "{}", bodyFile: payload }, {}, /invalid bodyFile = .*either body or bodyFile/],
+    ["missing file", { bodyFile: "/nonexistent/cat.jpg" }, {}, /invalid bodyFile = "\/nonexistent\/cat.jpg". Allowed: an existing file/],
+    ["GET with body", { method: WarmupMethod.GET, body: "{}" }, {}, /invalid method = "GET"/],
+    ["cold factor", { coldFactor: 1 }, {}, /invalid coldFactor = 1/],
+    ["budget below a round", { workersPerInstance: 4, maxRequests: 4 }, {}, /invalid maxRequests = 4. Allowed: an integer from 8/],
+    ["missing bundle", { bundleDir: "/nonexistent" }, {}, /invalid bundleDir = "\/nonexistent".*Fix: run `npm run build`/],
+  ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, options, message) => {
+    expect(() => warmup(overrides, options)).toThrow(message);
+  });
+});
