@@ -17,4 +17,4 @@ if ! command -v terraform >/dev/null 2>&1; then
   echo "install-test-deps: terraform is not on PATH; the offline plan tier needs Terraform >= 1.10" >&2
   exit 1
 fi
-echo "test dependencies ready: ${packages[*]}, $(terraform version | head -n 1)"
+echo "test dependencies ready: ${packages[*]}, $(env -u TF_CLI_CONFIG_FILE terraform version | head -n 1)"
