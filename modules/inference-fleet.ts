@@ -12,6 +12,7 @@ import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-li
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { LoadBalancerTarget } from "./inference-load-balancer";
+import { assumeRolePolicy } from "./internal/policies";
 import {
   PropValidationError,
   isUnresolved,
@@ -334,10 +335,7 @@ export class InferenceFleet extends Construct {
     const role = new IamRole(this, "InstanceRole", {
       name: `${name}-instance`,
       description: `Instances of ${name}: SSM Session Manager only`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: assumeRolePolicy(this, "InstanceTrustPolicy", "ec2.amazonaws.com"),
       tags: this.tags,
     });
     new IamRolePolicyAttachment(this, "SsmManagedInstanceCore", {

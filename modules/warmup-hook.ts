@@ -19,6 +19,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { assumeRolePolicy, policyDocument } from "./internal/policies";
 import { PropValidationError, requireIntegerInRange } from "./internal/validation";
 
 /** HTTP method of the warmup requests. */
@@ -203,19 +204,16 @@ export class WarmupHook extends Construct {
     });
     const queuePolicy = new SqsQueuePolicy(this, "DeadLetterQueuePolicy", {
       queueUrl: queue.url,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "LaunchRuleDeadLetters",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: "sqs:SendMessage",
-            Resource: queue.arn,
-            Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
-          },
-        ],
-      }),
+      policy: policyDocument(this, "DeadLetterQueuePolicyDocument", [
+        {
+          sid: "LaunchRuleDeadLetters",
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [queue.arn],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
+        },
+      ]),
     });
 
     fleet.addLaunchDependency(fn, invokeConfig, rule, target, permission, queuePolicy, ...(props.endpoints?.endpoints ?? []));
@@ -271,10 +269,7 @@ export class WarmupHook extends Construct {
     const role = new IamRole(this, "Role", {
       name,
       description: `Warmup function of ${groupName}`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: assumeRolePolicy(this, "TrustPolicy", "lambda.amazonaws.com"),
       tags,
     });
     // Kept apart from the runtime policy because it is fully known at plan time, so reviewers
@@ -282,44 +277,38 @@ export class WarmupHook extends Construct {
     new IamRolePolicy(this, "LifecyclePolicy", {
       name: "lifecycle-actions",
       role: role.name,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "CompleteThisGroupsLifecycleActions",
-            Effect: "Allow",
-            Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
-            Resource: `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`,
-          },
-          // Neither describe action supports resource-level permissions.
-          { Sid: "FindInstances", Effect: "Allow", Action: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
-        ],
-      }),
+      policy: policyDocument(this, "LifecyclePolicyDocument", [
+        {
+          sid: "CompleteThisGroupsLifecycleActions",
+          effect: "Allow",
+          actions: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
+          resources: [`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${groupName}`],
+        },
+        // Neither describe action supports resource-level permissions.
+        { sid: "FindInstances", effect: "Allow", actions: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], resources: ["*"] },
+      ]),
     });
     new IamRolePolicy(this, "RuntimePolicy", {
       name: "runtime",
       role: role.name,
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "VpcNetworkInterfaces",
-            Effect: "Allow",
-            Action: [
-              "ec2:CreateNetworkInterface",
-              "ec2:DescribeNetworkInterfaces",
-              "ec2:DescribeSubnets",
-              "ec2:DeleteNetworkInterface",
-              "ec2:AssignPrivateIpAddresses",
-              "ec2:UnassignPrivateIpAddresses",
-            ],
-            Resource: "*",
-          },
-          { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroup.arn}:*` },
-          // The on-failure destination is written with the function's own role.
-          { Sid: "OnFailureDestination", Effect: "Allow", Action: "sqs:SendMessage", Resource: queue.arn },
-        ],
-      }),
+      policy: policyDocument(this, "RuntimePolicyDocument", [
+        {
+          sid: "VpcNetworkInterfaces",
+          effect: "Allow",
+          actions: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          resources: ["*"],
+        },
+        { sid: "Logs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
+        // The on-failure destination is written with the function's own role.
+        { sid: "OnFailureDestination", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queue.arn] },
+      ]),
     });
     return role;
   }

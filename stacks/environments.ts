@@ -8,6 +8,20 @@ export interface ExistingNetworkConfig {
   readonly publicSubnetIds: readonly string[];
 }
 
+/** Remote state in S3; without it a stack keeps local state in terraform.<stack>.tfstate. */
+export interface StateBackendConfig {
+  /** Bucket holding the state (versioned, encrypted, public access blocked: see README). */
+  readonly bucket: string;
+  /** Object key of this stack's state. Default: "warmfleet/<name>/terraform.tfstate". */
+  readonly key?: string;
+  /** Region of the bucket. Default: the environment's region. */
+  readonly region?: string;
+  /** KMS key for SSE-KMS of the state object. Default: the bucket's default encryption (SSE-S3). */
+  readonly kmsKeyId?: string;
+  /** DynamoDB lock table, only while migrating to S3-native locking (use_lockfile is always on). */
+  readonly dynamodbTable?: string;
+}
+
 /** One deployment environment; main.ts builds one stack per entry. */
 export interface EnvironmentConfig {
   /** Short name; the stack is called "warmfleet-<name>". */
@@ -34,6 +48,10 @@ export interface EnvironmentConfig {
   readonly certificateArn?: string;
   /** Tags on every resource (through the provider's default_tags). */
   readonly tags: Readonly<Record<string, string>>;
+  /** S3 state with native locking. Default: local state. */
+  readonly state?: StateBackendConfig;
+  /** Environments planned and applied before this one (Atlantis depends_on). Default: none. */
+  readonly dependsOn?: readonly string[];
 }
 
 /** Latest Amazon Linux 2023 for x86_64 (C6i), resolved by EC2 at launch. */

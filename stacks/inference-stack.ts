@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Network } from "../modules/network";
 import { InferenceLoadBalancer } from "../modules/inference-load-balancer";
@@ -7,10 +7,26 @@ import { InferenceFleet, LifecycleDefaultResult, ScalingMetric } from "../module
 import { VpcEndpoints } from "../modules/vpc-endpoints";
 import { WarmupHook } from "../modules/warmup-hook";
 import { EnvironmentConfig } from "./environments";
+import { LockFileSynthesizer, lockFilePath } from "./lock-file-synthesizer";
 import { inferenceServerUserData } from "../examples/inference-server/user-data";
 
 export function stackName(environment: EnvironmentConfig): string {
   return `warmfleet-${environment.name}`;
+}
+
+/** One stack per environment, ordered by each environment's dependsOn. */
+export function buildStacks(app: App, environments: readonly EnvironmentConfig[]): InferenceStack[] {
+  const stacks = new Map(environments.map((environment) => [environment.name, new InferenceStack(app, stackName(environment), environment)]));
+  for (const environment of environments) {
+    for (const dependency of environment.dependsOn ?? []) {
+      const upstream = stacks.get(dependency);
+      if (!upstream) {
+        throw new Error(`environment ${environment.name}: dependsOn names "${dependency}", which is not an environment (known: ${[...stacks.keys()].join(", ")})`);
+      }
+      stacks.get(environment.name)?.addDependency(upstream);
+    }
+  }
+  return [...stacks.values()];
 }
 
 /** One environment: network (or an existing VPC), ALB, the warm inference fleet and its warmup path. */
@@ -23,8 +39,8 @@ export class InferenceStack extends TerraformStack {
     super(scope, id);
     const name = stackName(environment);
     new AwsProvider(this, "aws", { region: environment.region, defaultTags: [{ tags: { ...environment.tags } }] });
-    // An explicit relative path: the implicit local backend writes an absolute one into cdk.tf.json.
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    this.backend(id, environment);
+    this.synthesizer = new LockFileSynthesizer(this.synthesizer, this, lockFilePath(id));
 
     const network = this.network(name, environment);
     this.loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", {
@@ -67,6 +83,25 @@ export class InferenceStack extends TerraformStack {
     new TerraformOutput(this, "warmup_function_name", { value: this.warmup.functionName });
     new TerraformOutput(this, "warmup_log_group_name", { value: this.warmup.logGroupName });
     new TerraformOutput(this, "warmup_dead_letter_queue_arn", { value: this.warmup.deadLetterQueueArn });
+  }
+
+  private backend(id: string, environment: EnvironmentConfig): void {
+    const state = environment.state;
+    if (!state) {
+      // An explicit relative path: the implicit local backend writes an absolute one into cdk.tf.json.
+      new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+      return;
+    }
+    const backend = new S3Backend(this, {
+      bucket: state.bucket,
+      key: state.key ?? `warmfleet/${environment.name}/terraform.tfstate`,
+      region: state.region ?? environment.region,
+      encrypt: true,
+      kmsKeyId: state.kmsKeyId,
+      dynamodbTable: state.dynamodbTable,
+    });
+    // S3-native locking (Terraform 1.10+); S3BackendConfig in cdktf 0.21 has no field for it.
+    backend.addOverride("use_lockfile", true);
   }
 
   private network(name: string, environment: EnvironmentConfig): { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } {

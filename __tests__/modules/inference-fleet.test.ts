@@ -117,8 +117,9 @@ describe("InferenceFleet", () => {
       expect(text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
         policy_arn: expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/),
       });
-      const assume = JSON.parse(single(json, "aws_iam_role").assume_role_policy as string);
-      expect(assume.Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+      const trust = Object.values(json.data?.aws_iam_policy_document ?? {})[0] as { statement: unknown[] };
+      expect(trust.statement).toEqual([{ effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }]);
+      expect(single(json, "aws_iam_role").assume_role_policy).toMatch(/^\$\{data\.aws_iam_policy_document\.Fleet_InstanceTrustPolicy_\w+\.json\}$/);
     });
   });
 

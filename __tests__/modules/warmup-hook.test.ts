@@ -156,15 +156,28 @@ describe("WarmupHook", () => {
       destination_config: { on_failure: { destination: expect.stringMatching(/aws_sqs_queue/) } },
     });
     expect(text).toHaveResourceWithProperties(SqsQueue, { name: "fleet-warmup-dlq", sqs_managed_sse_enabled: true });
-    const queuePolicy = JSON.parse(single(json, "aws_sqs_queue_policy").policy as string);
-    expect(queuePolicy.Statement[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Condition: { ArnEquals: { "aws:SourceArn": expect.stringMatching(/event_rule/) } } });
+    expect(single(json, "aws_sqs_queue_policy").policy).toMatch(/data\.aws_iam_policy_document\.Warmup_DeadLetterQueuePolicyDocument_\w+\.json/);
+    const queueDocument = Object.entries(json.data?.aws_iam_policy_document ?? {}).find(([id]) => id.startsWith("Warmup_DeadLetterQueuePolicyDocument"))?.[1];
+    expect(queueDocument).toMatchObject({
+      statement: [
+        {
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [expect.stringMatching(/aws_sqs_queue\.Warmup_DeadLetterQueue_\w+\.arn/)],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [expect.stringMatching(/aws_cloudwatch_event_rule/)] }],
+        },
+      ],
+    });
   });
 
   test("GIVEN a fleet WHEN synthesized THEN the role may complete only this group's lifecycle actions, and nothing beyond the listed actions", () => {
     const { json } = warmup();
-    const policies = Object.values(resources(json, "aws_iam_role_policy")).map((p) => JSON.parse(p.policy as string));
-    const statements = policies.flatMap((p) => p.Statement) as { Action: string | string[]; Resource: string }[];
-    const actions = statements.flatMap((s) => s.Action).sort();
+    const documents = json.data?.aws_iam_policy_document ?? {};
+    const rolePolicies = Object.values(resources(json, "aws_iam_role_policy")).map((p) => String(p.policy));
+    const roleDocuments = Object.entries(documents).filter(([id]) => rolePolicies.some((p) => p.includes(`.${id}.`)));
+    expect(roleDocuments.map(([id]) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["Warmup_LifecyclePolicyDocument", "Warmup_RuntimePolicyDocument"]);
+    const statements = roleDocuments.flatMap(([, d]) => (d as { statement: { actions: string[]; resources: string[] }[] }).statement);
+    const actions = statements.flatMap((s) => s.actions).sort();
     expect(actions).toEqual([
       "autoscaling:CompleteLifecycleAction",
       "autoscaling:DescribeAutoScalingInstances",
@@ -180,10 +193,11 @@ describe("WarmupHook", () => {
       "logs:PutLogEvents",
       "sqs:SendMessage",
     ]);
-    const complete = statements.find((s) => ([] as string[]).concat(s.Action).includes("autoscaling:CompleteLifecycleAction"));
-    expect(complete?.Resource).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:autoscaling:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:autoScalingGroup:\*:autoScalingGroupName\/fleet$/);
-    const role = Object.values(resources(json, "aws_iam_role")).find((r) => r.name === "fleet-warmup");
-    expect(JSON.parse(role?.assume_role_policy as string).Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+    const complete = statements.find((s) => s.actions.includes("autoscaling:CompleteLifecycleAction"));
+    expect(complete?.resources).toHaveLength(1);
+    expect(complete?.resources[0]).toMatch(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:autoscaling:\$\{data\.aws_region\.\w+\.name\}:\$\{data\.aws_caller_identity\.\w+\.account_id\}:autoScalingGroup:\*:autoScalingGroupName\/fleet$/);
+    const trust = Object.entries(documents).find(([id]) => id.startsWith("Warmup_TrustPolicy"))?.[1] as { statement: { principals: unknown }[] };
+    expect(trust.statement[0].principals).toEqual([{ type: "Service", identifiers: ["lambda.amazonaws.com"] }]);
   });
 
   test("GIVEN endpoints WHEN synthesized THEN the function's group reaches the fleet's app port and the endpoints' 443, and both admit it by group", () => {

@@ -108,14 +108,16 @@ describe("default stack: terraform init, validate and offline plan", () => {
 
   test("GIVEN the default stack WHEN planned THEN the function's role completes lifecycle actions of this group's ARN only", () => {
     const lifecycle = resourcesOfType(result.plan, "aws_iam_role_policy").find((r) => r.change.after?.name === "lifecycle-actions");
-    expect(JSON.parse(lifecycle?.change.after?.policy as string).Statement).toEqual([
+    // The policy document renders actions as a set, in its own order.
+    const statements = JSON.parse(lifecycle?.change.after?.policy as string).Statement.map((st: { Action: string[] }) => ({ ...st, Action: [...st.Action].sort() }));
+    expect(statements).toEqual([
       {
         Sid: "CompleteThisGroupsLifecycleActions",
         Effect: "Allow",
         Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
         Resource: "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/warmfleet-dev",
       },
-      { Sid: "FindInstances", Effect: "Allow", Action: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
+      { Sid: "FindInstances", Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances", "ec2:DescribeInstances"], Resource: "*" },
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -59,10 +59,8 @@ export function providerMirror(): string {
  * Works on a copy, so cdktf.out stays untouched.
  */
 export async function offlinePlan(stackDir: string, options: OfflinePlanOptions): Promise<OfflinePlan> {
-  const workDir = mkdtempSync(join(tmpdir(), "warmfleet-tf-"));
+  const workDir = copyStack(stackDir);
   try {
-    cpSync(stackDir, workDir, { recursive: true, filter: (src) => !src.includes(`${"/"}.terraform`) });
-    rmSync(join(workDir, ".terraform.lock.hcl"), { force: true });
     const env = terraformEnv(workDir, options.endpoint);
     // The backend block must be replaced before init, the provider block before plan.
     writeOverride(workDir, options.endpoint, []);
@@ -81,6 +79,39 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
     return { plan, validate };
   } finally {
     if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A working copy of a synthesized stack (its committed lock file included, so init verifies the
+ * provider against it), leaving cdktf.out untouched.
+ */
+function copyStack(stackDir: string): string {
+  const workDir = mkdtempSync(join(tmpdir(), "warmfleet-tf-"));
+  cpSync(stackDir, workDir, { recursive: true, filter: (src) => !src.endsWith(`${"/"}.terraform`) });
+  return workDir;
+}
+
+/** Platforms the mirror holds for the pinned AWS provider, e.g. ["linux_amd64"]. */
+export function mirrorPlatforms(version = "5.100.0"): string[] {
+  return readdirSync(join(providerMirror(), "registry.terraform.io", "hashicorp", "aws", version)).sort();
+}
+
+/**
+ * Runs `terraform providers lock` for a stack and returns the lock file it writes. From the
+ * mirror only its own platforms can be hashed; from the registry (network) any platform can.
+ */
+export async function providersLock(stackDir: string, options: { platforms: readonly string[]; fromRegistry: boolean }): Promise<string> {
+  const workDir = copyStack(stackDir);
+  try {
+    rmSync(join(workDir, ".terraform.lock.hcl"), { force: true });
+    writeOverride(workDir, "http://127.0.0.1:9", []);
+    const env = options.fromRegistry ? { ...terraformEnv(workDir, "http://127.0.0.1:9"), TF_CLI_CONFIG_FILE: "" } : terraformEnv(workDir, "http://127.0.0.1:9");
+    const source = options.fromRegistry ? [] : [`-fs-mirror=${providerMirror()}`];
+    await terraform(workDir, env, ["providers", "lock", ...source, ...options.platforms.map((p) => `-platform=${p}`)]);
+    return readFileSync(join(workDir, ".terraform.lock.hcl"), "utf8");
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 

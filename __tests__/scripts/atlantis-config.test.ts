@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "cdktf";
+import { parse } from "yaml";
+import { SynthManifest, atlantisYaml } from "../../scripts/atlantis-config";
+import { startLoopbackAws } from "../../scripts/lib/loopback-aws";
+import { OfflinePlan, offlinePlan } from "../../scripts/lib/offline-terraform";
+import { EnvironmentConfig, defaultEnvironment } from "../../stacks/environments";
+import { buildStacks } from "../../stacks/inference-stack";
+import { PLAN_TIMEOUT_MS, REPO_ROOT, removeDir, synthMainApp } from "../support/terraform";
+
+interface Project {
+  name: string;
+  dir: string;
+  workspace: string;
+  workflow: string;
+  depends_on?: string[];
+  autoplan: { enabled: boolean; when_modified: string[] };
+}
+
+const prod: EnvironmentConfig = {
+  ...defaultEnvironment,
+  name: "prod",
+  region: "eu-west-1",
+  availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+  dependsOn: ["dev"],
+  state: { bucket: "acme-terraform-state", dynamodbTable: "terraform-locks" },
+  tags: { Project: "warmfleet", Environment: "prod" },
+};
+
+const readManifest = (outdir: string) => JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as SynthManifest;
+
+describe("atlantis.yaml for a two-environment app", () => {
+  let root: string | undefined;
+  let projects: Project[];
+  let document: Record<string, unknown>;
+  const plans: Record<string, OfflinePlan> = {};
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "warmfleet-atlantis-"));
+    const app = new App({ outdir: join(root, "cdktf.out") });
+    buildStacks(app, [defaultEnvironment, prod]);
+    app.synth();
+    document = parse(atlantisYaml(readManifest(join(root, "cdktf.out")), "cdktf.out"));
+    projects = document.projects as Project[];
+    const aws = await startLoopbackAws();
+    try {
+      for (const project of projects) plans[project.name] = await offlinePlan(join(root, project.dir), { endpoint: aws.url });
+    } finally {
+      await aws.close();
+    }
+  }, 2 * PLAN_TIMEOUT_MS);
+  afterAll(() => removeDir(root));
+
+  test("GIVEN two environments WHEN generated THEN version 3 with one project per stack in its synthesized directory", () => {
+    expect(document).toMatchObject({ version: 3, automerge: false, parallel_plan: true });
+    expect(projects.map((p) => [p.name, p.dir, p.workspace, p.workflow])).toEqual([
+      ["warmfleet-dev", "cdktf.out/stacks/warmfleet-dev", "default", "cdktf"],
+      ["warmfleet-prod", "cdktf.out/stacks/warmfleet-prod", "default", "cdktf"],
+    ]);
+  });
+
+  test("GIVEN prod depends on dev WHEN generated THEN depends_on follows the stack dependencies", () => {
+    expect(projects[0].depends_on).toBeUndefined();
+    expect(projects[1].depends_on).toEqual(["warmfleet-dev"]);
+  });
+
+  test("GIVEN the layout WHEN generated THEN autoplan fires on TypeScript sources, lambdas, lock files and the stack's own lock file", () => {
+    const triggers = projects[1].autoplan.when_modified;
+    expect(projects[1].autoplan.enabled).toBe(true);
+    expect(triggers).toEqual(
+      expect.arrayContaining([
+        "*.tf.json",
+        "../../../main.ts",
+        "../../../stacks/**/*.ts",
+        "../../../modules/**/*.ts",
+        "../../../lambdas/**/*",
+        "../../../package-lock.json",
+        "../../../terraform-locks/warmfleet-prod.terraform.lock.hcl",
+      ]),
+    );
+    // when_modified is relative to the project dir: every ../ climbs back to the repository root.
+    expect(join(REPO_ROOT, projects[1].dir, "../../../main.ts")).toBe(join(REPO_ROOT, "main.ts"));
+  });
+
+  test("GIVEN every project dir WHEN initialised, validated and planned offline THEN each succeeds", () => {
+    for (const project of projects) {
+      expect(plans[project.name].validate.valid).toBe(true);
+      expect((plans[project.name].plan.resource_changes ?? []).length).toBeGreaterThan(50);
+    }
+    const prodGroup = plans["warmfleet-prod"].plan.resource_changes?.find((r) => r.type === "aws_autoscaling_group");
+    expect(prodGroup?.change.after).toMatchObject({ name: "warmfleet-prod" });
+  });
+});
+
+describe("committed atlantis.yaml", () => {
+  test("GIVEN the app as committed WHEN atlantis.yaml is regenerated THEN it matches the committed file", () => {
+    const outdir = synthMainApp();
+    try {
+      expect(atlantisYaml(readManifest(outdir), "cdktf.out")).toBe(readFileSync(join(REPO_ROOT, "atlantis.yaml"), "utf8"));
+    } finally {
+      removeDir(outdir);
+    }
+  });
+});

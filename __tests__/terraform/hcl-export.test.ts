@@ -1,0 +1,43 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OfflinePlan } from "../../scripts/lib/offline-terraform";
+import { PLAN_TIMEOUT_MS, REPO_ROOT, planStack, removeDir, synthMainApp } from "../support/terraform";
+
+// Leaving CDKTF: `cdktf synth --hcl` (npm run synth:hcl) must give plain Terraform that plans to
+// the same resource addresses as the JSON the project deploys today, so state carries over as is.
+describe("HCL export", () => {
+  let hclOut: string | undefined;
+  let jsonOut: string | undefined;
+  let hcl: OfflinePlan;
+  let json: OfflinePlan;
+
+  beforeAll(async () => {
+    hclOut = mkdtempSync(join(tmpdir(), "warmfleet-hcl-"));
+    execFileSync(join(REPO_ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--hcl", "--output", hclOut], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "true" },
+      stdio: "pipe",
+    });
+    jsonOut = synthMainApp();
+    [hcl, json] = [await planStack(hclOut, "warmfleet-dev"), await planStack(jsonOut, "warmfleet-dev")];
+  }, 2 * PLAN_TIMEOUT_MS);
+  afterAll(() => [hclOut, jsonOut].forEach(removeDir));
+
+  const addresses = (plan: OfflinePlan) => (plan.plan.resource_changes ?? []).map((r) => r.address).sort();
+
+  test("GIVEN the default stack WHEN exported THEN it is plain .tf with its assets and lock file", () => {
+    const dir = join(hclOut as string, "stacks", "warmfleet-dev");
+    expect(existsSync(join(dir, "cdk.tf"))).toBe(true);
+    expect(existsSync(join(dir, "cdk.tf.json"))).toBe(false);
+    expect(existsSync(join(dir, ".terraform.lock.hcl"))).toBe(true);
+    expect(readFileSync(join(dir, "cdk.tf"), "utf8")).toMatch(/^resource "aws_autoscaling_group" "Fleet_AutoScalingGroup_\w+" \{/m);
+  });
+
+  test("GIVEN the exported stack WHEN validated and planned offline THEN it is valid and plans the same addresses as the JSON output", () => {
+    expect(hcl.validate.valid).toBe(true);
+    expect(addresses(hcl).length).toBeGreaterThan(50);
+    expect(addresses(hcl)).toEqual(addresses(json));
+  });
+});

@@ -1,0 +1,16 @@
+import { Construct } from "constructs";
+import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+
+// Policies are aws_iam_policy_document data sources rather than JSON strings: the provider
+// renders them locally (no API call), plans show them resolved, and they survive the HCL export,
+// which cannot carry a JSON string with ${...} references inside.
+
+/** JSON of a policy document with the given statements. */
+export function policyDocument(scope: Construct, id: string, statement: DataAwsIamPolicyDocumentStatement[]): string {
+  return new DataAwsIamPolicyDocument(scope, id, { statement }).json;
+}
+
+/** JSON of a trust policy letting an AWS service assume a role. */
+export function assumeRolePolicy(scope: Construct, id: string, service: string): string {
+  return policyDocument(scope, id, [{ effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [service] }] }]);
+}
