@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { WarmupPolicy } from "./warmup";
 
 /** What to do when the request budget or the deadline runs out before the workers look warm. */
 export enum IncompleteAction {
@@ -7,22 +8,14 @@ export enum IncompleteAction {
   ABANDON = "ABANDON",
 }
 
-export interface WarmupConfig {
+/** The function's settings: the warmup policy plus where and how to call the server. */
+export interface WarmupConfig extends WarmupPolicy {
   readonly port: number;
   readonly healthPath: string;
   readonly warmupPath: string;
   readonly method: "GET" | "POST" | "PUT";
   readonly body: Buffer | undefined;
   readonly contentType: string;
-  /** Requests sent at once in each round; at least the number of worker processes. */
-  readonly concurrency: number;
-  /** Consecutive rounds without a cold-looking response needed to call the workers warm. */
-  readonly cleanRounds: number;
-  /** A response slower than coldFactor x warm latency (and warm + tolerance) counts as cold. */
-  readonly coldFactor: number;
-  readonly coldToleranceMs: number;
-  readonly maxRequests: number;
-  readonly maxFailedRounds: number;
   readonly requestTimeoutMs: number;
   readonly healthRequestTimeoutMs: number;
   readonly healthDeadlineMs: number;
@@ -32,6 +25,8 @@ export interface WarmupConfig {
   /** When set, events of other groups are ignored. */
   readonly autoScalingGroupName: string | undefined;
   readonly metricsNamespace: string;
+  /** Timeout of one EC2 / Auto Scaling API request (the SDK retries up to twice more). */
+  readonly awsRequestTimeoutMs: number;
 }
 
 /** Thrown at cold start when the function's environment is wrong; names the variable and the fix. */
@@ -113,6 +108,7 @@ export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
     onIncomplete: r.oneOf("WARMUP_ON_INCOMPLETE", IncompleteAction.CONTINUE, [IncompleteAction.CONTINUE, IncompleteAction.ABANDON]),
     autoScalingGroupName: r.optional("WARMUP_AUTO_SCALING_GROUP_NAME"),
     metricsNamespace: r.string("WARMUP_METRICS_NAMESPACE", "Warmfleet/Warmup"),
+    awsRequestTimeoutMs: r.number("WARMUP_AWS_TIMEOUT_MS", 5_000, 100, 60_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -8,8 +8,15 @@ import { EventResult, processEvent } from "./process-event";
 
 // Read once per cold start: a bad environment fails the first invocation with every problem listed.
 const config = loadConfig(process.env, __dirname);
-const ec2 = new EC2Client({});
-const autoScaling = new AutoScalingClient({});
+// Bounded calls: an unreachable endpoint must fail in seconds, not hang until the function's
+// own timeout with the instance still waiting.
+const clientConfig = {
+  maxAttempts: 3,
+  // Newer SDKs only warn when requestTimeout passes unless told to throw.
+  requestHandler: { connectionTimeout: Math.min(2_000, config.awsRequestTimeoutMs), requestTimeout: config.awsRequestTimeoutMs, throwOnRequestTimeout: true },
+};
+const ec2 = new EC2Client(clientConfig);
+const autoScaling = new AutoScalingClient(clientConfig);
 
 interface LambdaContext {
   readonly awsRequestId: string;

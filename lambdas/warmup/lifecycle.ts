@@ -26,41 +26,36 @@ export function isWaiting(state: string): boolean {
   return state.endsWith("Pending:Wait");
 }
 
-/** Completes the action; "already-complete" when another delivery of the same event got there first. */
-export async function completeAction(autoScaling: AutoScalingClient, action: LifecycleAction, result: LifecycleResult): Promise<"completed" | "already-complete"> {
+function actionIdentity(action: LifecycleAction) {
+  return {
+    AutoScalingGroupName: action.groupName,
+    LifecycleHookName: action.hookName,
+    LifecycleActionToken: action.token,
+    InstanceId: action.instanceId,
+  };
+}
+
+/** Runs a call on the action; "already-complete" when Auto Scaling says the action is gone. */
+async function onActiveAction<T extends string>(call: () => Promise<unknown>, done: T): Promise<T | "already-complete"> {
   try {
-    await autoScaling.send(
-      new CompleteLifecycleActionCommand({
-        AutoScalingGroupName: action.groupName,
-        LifecycleHookName: action.hookName,
-        LifecycleActionToken: action.token,
-        InstanceId: action.instanceId,
-        LifecycleActionResult: result,
-      }),
-    );
-    return "completed";
+    await call();
+    return done;
   } catch (error) {
     if (isNoActiveAction(error)) return "already-complete";
     throw error;
   }
 }
 
+/** Completes the action; "already-complete" when another delivery of the same event got there first. */
+export function completeAction(autoScaling: AutoScalingClient, action: LifecycleAction, result: LifecycleResult): Promise<"completed" | "already-complete"> {
+  const command = new CompleteLifecycleActionCommand({ ...actionIdentity(action), LifecycleActionResult: result });
+  return onActiveAction(() => autoScaling.send(command), "completed");
+}
+
 /** Restarts the hook's heartbeat timeout; "already-complete" when there is nothing left to keep alive. */
-export async function recordHeartbeat(autoScaling: AutoScalingClient, action: LifecycleAction): Promise<"recorded" | "already-complete"> {
-  try {
-    await autoScaling.send(
-      new RecordLifecycleActionHeartbeatCommand({
-        AutoScalingGroupName: action.groupName,
-        LifecycleHookName: action.hookName,
-        LifecycleActionToken: action.token,
-        InstanceId: action.instanceId,
-      }),
-    );
-    return "recorded";
-  } catch (error) {
-    if (isNoActiveAction(error)) return "already-complete";
-    throw error;
-  }
+export function recordHeartbeat(autoScaling: AutoScalingClient, action: LifecycleAction): Promise<"recorded" | "already-complete"> {
+  const command = new RecordLifecycleActionHeartbeatCommand(actionIdentity(action));
+  return onActiveAction(() => autoScaling.send(command), "recorded");
 }
 
 /** The instance's private IPv4 address: the Lambda runs in the VPC and never uses public names. */

@@ -11,11 +11,16 @@ export interface WarmupRequest {
 }
 
 export interface WarmupPolicy {
+  /** Requests sent at once in each round; at least the number of worker processes. */
   readonly concurrency: number;
+  /** Consecutive rounds without a cold-looking response needed to call the workers warm. */
   readonly cleanRounds: number;
+  /** A response slower than coldFactor x warm latency (and warm + tolerance) counts as cold. */
   readonly coldFactor: number;
   readonly coldToleranceMs: number;
+  /** Request budget. */
   readonly maxRequests: number;
+  /** Consecutive rounds with failed requests before the server counts as failing. */
   readonly maxFailedRounds: number;
 }
 

@@ -1,5 +1,5 @@
 import { createServer, Server } from "node:http";
-import { AddressInfo } from "node:net";
+import { AddressInfo, Socket, createServer as createNetServer } from "node:net";
 import { existsSync } from "node:fs";
 import { LoopbackAws, startLoopbackAws } from "../../../scripts/lib/loopback-aws";
 import { WARMUP_BUNDLE, invokeBundle } from "../../../scripts/lib/invoke-bundle";
@@ -124,6 +124,30 @@ describe("built warmup bundle (dist/lambdas/warmup/index.js)", () => {
       expect(run.result).toMatchObject({ outcome: "abandoned", result: "ABANDON", reason: expect.stringMatching(/never became healthy.*HTTP 503/) });
       expect(aws.calls.find((c) => c.action === "CompleteLifecycleAction")?.params.LifecycleActionResult).toBe("ABANDON");
     } finally {
+      await server.close();
+    }
+  });
+
+  test("GIVEN AWS endpoints that accept connections but never answer WHEN the bundle runs THEN every call times out and the function fails fast for Lambda to retry", async () => {
+    const sockets: Socket[] = [];
+    const blackHole = createNetServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, "127.0.0.1", resolve));
+    const server = await startServer({ healthy: true });
+    try {
+      const started = Date.now();
+      const run = await invokeBundle({
+        event: lifecycleEvent(),
+        awsEndpoint: `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}`,
+        env: { ...env(server), WARMUP_AWS_TIMEOUT_MS: "300" },
+        remainingMs: 60_000,
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stderr).toMatch(/timeout|timed out|TimeoutError/i);
+      expect(sockets.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      await new Promise<void>((resolve) => blackHole.close(() => resolve()));
       await server.close();
     }
   });

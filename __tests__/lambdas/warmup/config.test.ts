@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       onIncomplete: IncompleteAction.CONTINUE,
       autoScalingGroupName: undefined,
       metricsNamespace: "Warmfleet/Warmup",
+      awsRequestTimeoutMs: 5_000,
     });
     expect(config.body?.toString()).toBe("{}");
   });
@@ -57,6 +58,7 @@ describe("loadConfig", () => {
         WARMUP_ON_INCOMPLETE: "ABANDON",
         WARMUP_AUTO_SCALING_GROUP_NAME: "fleet",
         WARMUP_METRICS_NAMESPACE: "Team/Warmup",
+        WARMUP_AWS_TIMEOUT_MS: "2500",
       },
       bundleDir,
     );
@@ -80,6 +82,7 @@ describe("loadConfig", () => {
       onIncomplete: IncompleteAction.ABANDON,
       autoScalingGroupName: "fleet",
       metricsNamespace: "Team/Warmup",
+      awsRequestTimeoutMs: 2_500,
     });
     expect(config.body?.toString()).toBe('{"x":1}');
   });
