@@ -84,6 +84,20 @@ describe("atlantis.yaml for a two-environment app", () => {
     expect(join(REPO_ROOT, projects[1].dir, "../../../main.ts")).toBe(join(REPO_ROOT, "main.ts"));
   });
 
+  test("GIVEN the default WHEN generated THEN projects use the server's cdktf workflow and define none", () => {
+    expect(document.workflows).toBeUndefined();
+    const repos = parse(readFileSync(join(REPO_ROOT, "examples", "atlantis", "repos.yaml"), "utf8"));
+    expect(repos.workflows.cdktf.plan.steps).toEqual(["init", "plan"]);
+    expect(repos.repos[0]).toMatchObject({ allowed_overrides: ["workflow"], allow_custom_workflows: false });
+    expect(repos.repos[0].pre_workflow_hooks[0].run).toBe("npm ci --no-audit --no-fund && npm run synth && npm run atlantis:config");
+  });
+
+  test("GIVEN --inline-workflow WHEN generated THEN atlantis.yaml defines the workflow that plans the synthesized stack", () => {
+    const inline = parse(atlantisYaml(readManifest(join(root as string, "cdktf.out")), "cdktf.out", { inlineWorkflow: true }));
+    expect(inline.workflows).toEqual({ cdktf: { plan: { steps: ["init", "plan"] }, apply: { steps: ["apply"] } } });
+    expect(inline.projects.every((p: Project) => p.workflow === "cdktf")).toBe(true);
+  });
+
   test("GIVEN every project dir WHEN initialised, validated and planned offline THEN each succeeds", () => {
     for (const project of projects) {
       expect(plans[project.name].validate.valid).toBe(true);
