@@ -45,12 +45,14 @@ describe("deterministic synth", () => {
     expect(a).not.toContain(tmpdir());
   });
 
-  test("GIVEN two checkouts WHEN each builds THEN the Lambda bundle and its asset hash are identical", () => {
+  test("GIVEN two checkouts WHEN each builds THEN the Lambda bundle, its zip and its asset hash are identical", () => {
     const [bundleA, bundleB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", "warmup", "index.js")));
     expect(bundleA.equals(bundleB)).toBe(true);
+    const [zipA, zipB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", "warmup.zip")));
+    expect(zipA.equals(zipB)).toBe(true);
     const [assetsA, assetsB] = copies.map((c) => listFiles(join(c, "cdktf.out", "stacks", "warmfleet-dev")).filter((f) => f.startsWith("assets")));
     expect(assetsA).toEqual(assetsB);
-    expect(assetsA).toEqual([expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]{32}\/archive\.zip$/)]);
+    expect(assetsA).toEqual([expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]{32}\/warmup\.zip$/)]);
   });
 
   test("GIVEN two checkouts WHEN synthesized THEN both carry the committed provider lock file", () => {

@@ -1,9 +1,11 @@
 // Bundles each Lambda with esbuild into dist/lambdas/<name>/index.js (CommonJS, exports
 // `handler`), minified and tree-shaken, with a source map. The AWS SDK is bundled from its ESM
 // entry points, which tree-shake to about half the size of the CommonJS ones (README: "Bundling").
+// Then zips it once, deterministically, into dist/lambdas/<name>.zip: the file Terraform deploys.
 import { build, BuildOptions } from "esbuild";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deterministicZip, readDirectory } from "../modules/internal/zip";
 
 const root = join(__dirname, "..");
 
@@ -38,7 +40,9 @@ async function main(): Promise<void> {
     rmSync(outdir, { recursive: true, force: true });
     const result = await build(bundleOptions(name, outdir));
     const bytes = Object.values(result.metafile?.outputs ?? {}).reduce((sum, o) => sum + o.bytes, 0);
-    process.stdout.write(`built dist/lambdas/${name}/index.js (${(bytes / 1024).toFixed(0)} KiB with source map)\n`);
+    const zip = deterministicZip(readDirectory(outdir));
+    writeFileSync(`${outdir}.zip`, zip);
+    process.stdout.write(`built dist/lambdas/${name}/index.js (${(bytes / 1024).toFixed(0)} KiB with source map), dist/lambdas/${name}.zip (${(zip.length / 1024).toFixed(0)} KiB)\n`);
   }
 }
 

@@ -14,10 +14,16 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { InferenceFleet, InferenceFleetProps } from "../../modules/inference-fleet";
 import { VpcEndpoints } from "../../modules/vpc-endpoints";
 import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod, vcpusOf } from "../../modules/warmup-hook";
+import { readFileSync } from "node:fs";
+import { TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { deterministicZip, unzipFile } from "../../modules/internal/zip";
+import { removeDir, synthApp } from "../support/terraform";
 import { count, resources, single, synth } from "../support/synth";
 
 const bundleDir = mkdtempSync(join(tmpdir(), "warmup-bundle-"));
-writeFileSync(join(bundleDir, "index.js"), "exports.handler = async () => ({});\n");
+const bundle = join(bundleDir, "warmup.zip");
+writeFileSync(bundle, deterministicZip({ "index.js": Buffer.from("exports.handler = async () => ({});\n") }));
 const payloadDir = mkdtempSync(join(tmpdir(), "warmup-payload-"));
 const payload = join(payloadDir, "cat.jpg");
 writeFileSync(payload, Buffer.from([0xff, 0xd8, 0xff]));
@@ -37,7 +43,7 @@ function warmup(overrides: Partial<WarmupHookProps> = {}, options: { fleet?: Par
   return synth((scope: Construct) => {
     const fleet = new InferenceFleet(scope, "Fleet", { ...fleetProps, ...options.fleet });
     const endpoints = options.endpoints === false ? undefined : new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
-    new WarmupHook(scope, "Warmup", { fleet, endpoints, bundleDir, ...overrides });
+    new WarmupHook(scope, "Warmup", { fleet, endpoints, bundle, ...overrides });
   });
 }
 
@@ -55,7 +61,7 @@ describe("WarmupHook", () => {
       memory_size: 256,
       vpc_config: { subnet_ids: ["subnet-a", "subnet-b"], security_group_ids: [expect.stringMatching(/aws_security_group\.Warmup_SecurityGroup/)] },
       logging_config: { log_format: "JSON", log_group: expect.stringMatching(/aws_cloudwatch_log_group/) },
-      filename: expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]+\/archive\.zip$/),
+      filename: expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]+\/warmup\.zip$/),
       source_code_hash: expect.stringMatching(/^[0-9A-F]{32}$/),
     });
     expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/fleet-warmup", retention_in_days: 30 });
@@ -131,6 +137,24 @@ describe("WarmupHook", () => {
     expect(env(withFile.json).WARMUP_BODY).toBeUndefined();
     const hash = (json: ReturnType<typeof warmup>["json"]) => single(json, "aws_lambda_function").source_code_hash;
     expect(hash(withFile.json)).not.toEqual(hash(warmup().json));
+  });
+
+  test("GIVEN a body file WHEN the app is synthesized THEN the deployed zip holds the function and the payload", () => {
+    let outdir: string | undefined;
+    try {
+      outdir = synthApp((app) => {
+        const stack = new TerraformStack(app, "stack");
+        new AwsProvider(stack, "aws", { region: "us-east-1" });
+        const fleet = new InferenceFleet(stack, "Fleet", fleetProps);
+        new WarmupHook(stack, "Warmup", { fleet, bundle, bodyFile: payload });
+      });
+      const filename = (Object.values(JSON.parse(readFileSync(join(outdir, "stacks", "stack", "cdk.tf.json"), "utf8")).resource.aws_lambda_function)[0] as { filename: string }).filename;
+      const entries = unzipFile(join(outdir, "stacks", "stack", filename));
+      expect(Object.keys(entries).sort()).toEqual(["index.js", "payload/cat.jpg"]);
+      expect(Buffer.from(entries["payload/cat.jpg"])).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    } finally {
+      removeDir(outdir);
+    }
   });
 
   test("GIVEN a fleet WHEN synthesized THEN the rule matches its launch hook and targets the function with retries and the DLQ", () => {
@@ -257,7 +281,7 @@ describe("WarmupHook", () => {
     ["GET with body", { method: WarmupMethod.GET, body: "{}" }, {}, /invalid method = "GET"/],
     ["cold factor", { coldFactor: 1 }, {}, /invalid coldFactor = 1/],
     ["budget below a round", { workersPerInstance: 4, maxRequests: 4 }, {}, /invalid maxRequests = 4. Allowed: an integer from 8/],
-    ["missing bundle", { bundleDir: "/nonexistent" }, {}, /invalid bundleDir = "\/nonexistent".*Fix: run `npm run build`/],
+    ["missing bundle", { bundle: "/nonexistent/warmup.zip" }, {}, /invalid bundle = "\/nonexistent\/warmup.zip". Allowed: the zip of the built function. Fix: run `npm run build`/],
   ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, options, message) => {
     expect(() => warmup(overrides, options)).toThrow(message);
   });
