@@ -236,10 +236,12 @@ export class InferenceFleet extends Construct {
 
     const securityGroup = this.securityGroup(props);
     this.securityGroupId = securityGroup.id;
-    const role = this.instanceRole(props.name);
+    const { role, ssmAccess } = this.instanceRole(props.name);
     this.instanceRoleName = role.name;
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${props.name}-instance`, role: role.name, tags: this.tags });
     const launchTemplate = this.launchTemplate(props, securityGroup, profile);
+    // The first instances should boot with Session Manager access already attached.
+    launchTemplate.dependsOn = [dependable(ssmAccess)];
     this.launchTemplateId = launchTemplate.id;
 
     const hook = props.launchHook ? launchHookSpec(props.name, props.launchHook) : undefined;
@@ -330,7 +332,7 @@ export class InferenceFleet extends Construct {
     return securityGroup;
   }
 
-  private instanceRole(name: string): IamRole {
+  private instanceRole(name: string): { role: IamRole; ssmAccess: IamRolePolicyAttachment } {
     const partition = new DataAwsPartition(this, "Partition");
     const role = new IamRole(this, "InstanceRole", {
       name: `${name}-instance`,
@@ -338,11 +340,11 @@ export class InferenceFleet extends Construct {
       assumeRolePolicy: assumeRolePolicy(this, "InstanceTrustPolicy", "ec2.amazonaws.com"),
       tags: this.tags,
     });
-    new IamRolePolicyAttachment(this, "SsmManagedInstanceCore", {
+    const ssmAccess = new IamRolePolicyAttachment(this, "SsmManagedInstanceCore", {
       role: role.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
-    return role;
+    return { role, ssmAccess };
   }
 
   private launchTemplate(props: InferenceFleetProps, securityGroup: SecurityGroup, profile: IamInstanceProfile): LaunchTemplate {

@@ -150,7 +150,7 @@ export class WarmupHook extends Construct {
     this.deadLetterQueueArn = queue.arn;
     const logGroup = new CloudwatchLogGroup(this, "LogGroup", { name: `/aws/lambda/${name}`, retentionInDays: props.logRetentionDays ?? 30, tags });
     this.logGroupName = logGroup.name;
-    const role = this.role(name, fleet.autoScalingGroupName, logGroup, queue, tags);
+    const { role, policies } = this.role(name, fleet.autoScalingGroupName, logGroup, queue, tags);
 
     // A ready, deterministic zip: synth only copies and hashes it instead of zipping 2.6 MB again.
     const bundle = new TerraformAsset(this, "Bundle", { path: stageBundle(props), type: AssetType.FILE });
@@ -169,7 +169,9 @@ export class WarmupHook extends Construct {
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
       environment: { variables: environment(props, fleet, workers) },
       tags,
-      dependsOn: [logGroup],
+      // CreateFunction with a VPC config checks that the role may create ENIs, and the on-failure
+      // destination that it may send to the queue: the policies must be attached first.
+      dependsOn: [logGroup, ...policies],
     });
     this.functionArn = fn.arn;
     const invokeConfig = new LambdaFunctionEventInvokeConfig(this, "AsyncInvokeConfig", {
@@ -264,7 +266,13 @@ export class WarmupHook extends Construct {
     return securityGroup;
   }
 
-  private role(name: string, groupName: string, logGroup: CloudwatchLogGroup, queue: SqsQueue, tags: Readonly<Record<string, string>>): IamRole {
+  private role(
+    name: string,
+    groupName: string,
+    logGroup: CloudwatchLogGroup,
+    queue: SqsQueue,
+    tags: Readonly<Record<string, string>>,
+  ): { role: IamRole; policies: IamRolePolicy[] } {
     const partition = new DataAwsPartition(this, "Partition").partition;
     const region = new DataAwsRegion(this, "Region").name;
     const account = new DataAwsCallerIdentity(this, "Account").accountId;
@@ -276,7 +284,7 @@ export class WarmupHook extends Construct {
     });
     // Kept apart from the runtime policy because it is fully known at plan time, so reviewers
     // see the exact group ARN in `terraform plan`.
-    new IamRolePolicy(this, "LifecyclePolicy", {
+    const lifecyclePolicy = new IamRolePolicy(this, "LifecyclePolicy", {
       name: "lifecycle-actions",
       role: role.name,
       policy: policyDocument(this, "LifecyclePolicyDocument", [
@@ -290,7 +298,7 @@ export class WarmupHook extends Construct {
         { sid: "FindInstances", effect: "Allow", actions: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], resources: ["*"] },
       ]),
     });
-    new IamRolePolicy(this, "RuntimePolicy", {
+    const runtimePolicy = new IamRolePolicy(this, "RuntimePolicy", {
       name: "runtime",
       role: role.name,
       policy: policyDocument(this, "RuntimePolicyDocument", [
@@ -312,7 +320,7 @@ export class WarmupHook extends Construct {
         { sid: "OnFailureDestination", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queue.arn] },
       ]),
     });
-    return role;
+    return { role, policies: [lifecyclePolicy, runtimePolicy] };
   }
 }
 

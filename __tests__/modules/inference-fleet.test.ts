@@ -117,6 +117,7 @@ describe("InferenceFleet", () => {
       expect(text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
         policy_arn: expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:iam::aws:policy\/AmazonSSMManagedInstanceCore$/),
       });
+      expect(single(json, "aws_launch_template").depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy_attachment\.Fleet_SsmManagedInstanceCore_\w+$/)]);
       const trust = Object.values(json.data?.aws_iam_policy_document ?? {})[0] as { statement: unknown[] };
       expect(trust.statement).toEqual([{ effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }]);
       expect(single(json, "aws_iam_role").assume_role_policy).toMatch(/^\$\{data\.aws_iam_policy_document\.Fleet_InstanceTrustPolicy_\w+\.json\}$/);

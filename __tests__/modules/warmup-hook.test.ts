@@ -224,6 +224,15 @@ describe("WarmupHook", () => {
     expect(trust.statement[0].principals).toEqual([{ type: "Service", identifiers: ["lambda.amazonaws.com"] }]);
   });
 
+  test("GIVEN a fleet WHEN synthesized THEN the function waits for its log group and both role policies (CreateFunction checks ENI rights)", () => {
+    const dependsOn = single(warmup().json, "aws_lambda_function").depends_on as string[];
+    expect(dependsOn.map((d) => d.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual([
+      "aws_cloudwatch_log_group.Warmup_LogGroup",
+      "aws_iam_role_policy.Warmup_LifecyclePolicy",
+      "aws_iam_role_policy.Warmup_RuntimePolicy",
+    ]);
+  });
+
   test("GIVEN endpoints WHEN synthesized THEN the function's group reaches the fleet's app port and the endpoints' 443, and both admit it by group", () => {
     const { json, text } = warmup();
     const egress = Object.values(resources(json, "aws_vpc_security_group_egress_rule")).filter((r) => String(r.security_group_id).includes("Warmup_SecurityGroup"));
