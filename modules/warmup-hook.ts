@@ -86,12 +86,24 @@ export interface WarmupHookProps {
   readonly cleanRounds?: number;
   /** A response slower than this multiple of the warm latency counts as cold. @default 3 */
   readonly coldFactor?: number;
+  /** ...and slower than the warm latency plus this many milliseconds. @default 100 */
+  readonly coldToleranceMs?: number;
   /** Request budget per instance. @default - 10 x concurrency */
   readonly maxRequests?: number;
+  /** Consecutive rounds with failed requests before the instance is abandoned. @default 3 */
+  readonly maxFailedRounds?: number;
   /** Timeout of one warmup request in seconds (a model load included). @default 60 */
   readonly requestTimeoutSeconds?: number;
+  /** Timeout of one health check in seconds. @default 2 */
+  readonly healthRequestTimeoutSeconds?: number;
   /** How long to wait for the health endpoint, in seconds. @default 600 */
   readonly healthDeadlineSeconds?: number;
+  /** Seconds kept back before the function's timeout to complete the action. @default 10 */
+  readonly safetyMarginSeconds?: number;
+  /** Timeout of one EC2 / Auto Scaling API request in milliseconds. @default 5000 */
+  readonly awsRequestTimeoutMs?: number;
+  /** CloudWatch namespace of the embedded metrics. @default "Warmfleet/Warmup" */
+  readonly metricsNamespace?: string;
   /** Result when warmup cannot finish. @default IncompleteWarmupResult.CONTINUE */
   readonly onIncomplete?: IncompleteWarmupResult;
   /** Function timeout in seconds, 30 to 900. @default 900 */
@@ -138,7 +150,7 @@ export class WarmupHook extends Construct {
   constructor(scope: Construct, id: string, props: WarmupHookProps) {
     super(scope, id);
     const { fleet } = props;
-    const hookName = requireHook(fleet);
+    const hook = requireHook(fleet);
     const workers = validateWarmupProps(props);
     const tags = props.tags ?? {};
     const name = `${fleet.autoScalingGroupName}-warmup`;
@@ -167,7 +179,7 @@ export class WarmupHook extends Construct {
       memorySize: props.memoryMb ?? 256,
       vpcConfig: { subnetIds: [...(props.subnetIds ?? fleet.subnetIds)], securityGroupIds: [securityGroup.id] },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-      environment: { variables: environment(props, fleet, workers) },
+      environment: { variables: environment(props, fleet, hook, workers) },
       tags,
       // CreateFunction with a VPC config checks that the role may create ENIs, and the on-failure
       // destination that it may send to the queue: the policies must be attached first.
@@ -183,11 +195,11 @@ export class WarmupHook extends Construct {
 
     const rule = new CloudwatchEventRule(this, "LaunchRule", {
       name: `${name}-launch`,
-      description: `Launch lifecycle actions of ${fleet.autoScalingGroupName}, hook ${hookName}`,
+      description: `Launch lifecycle actions of ${fleet.autoScalingGroupName}, hook ${hook.name}`,
       eventPattern: JSON.stringify({
         source: ["aws.autoscaling"],
         "detail-type": ["EC2 Instance-launch Lifecycle Action"],
-        detail: { AutoScalingGroupName: [fleet.autoScalingGroupName], LifecycleHookName: [hookName] },
+        detail: { AutoScalingGroupName: [fleet.autoScalingGroupName], LifecycleHookName: [hook.name] },
       }),
       tags,
     });
@@ -334,16 +346,20 @@ export function vcpusOf(instanceType: string): number | undefined {
   return multiple ? 4 * Number(multiple[1]) : undefined;
 }
 
-function requireHook(fleet: WarmupTarget): string {
-  if (fleet.launchHookName === undefined) {
-    throw new PropValidationError(SCOPE, "fleet", fleet.autoScalingGroupName, "a fleet with a launch lifecycle hook", "set launchHook on the InferenceFleet (for example launchHook: {})");
-  }
-  return fleet.launchHookName;
+interface LaunchHook {
+  readonly name: string;
+  readonly heartbeatTimeoutSeconds: number;
 }
 
-function environment(props: WarmupHookProps, fleet: WarmupTarget, workers: number): Record<string, string> {
+function requireHook(fleet: WarmupTarget): LaunchHook {
+  if (fleet.launchHookName === undefined || fleet.launchHookHeartbeatTimeoutSeconds === undefined) {
+    throw new PropValidationError(SCOPE, "fleet", fleet.autoScalingGroupName, "a fleet with a launch lifecycle hook", "set launchHook on the InferenceFleet (for example launchHook: {})");
+  }
+  return { name: fleet.launchHookName, heartbeatTimeoutSeconds: fleet.launchHookHeartbeatTimeoutSeconds };
+}
+
+function environment(props: WarmupHookProps, fleet: WarmupTarget, hook: LaunchHook, workers: number): Record<string, string> {
   const concurrency = props.concurrency ?? 2 * workers;
-  const hookTimeout = fleet.launchHookHeartbeatTimeoutSeconds ?? 600;
   const variables: Record<string, string | undefined> = {
     NODE_OPTIONS: "--enable-source-maps",
     WARMUP_AUTO_SCALING_GROUP_NAME: fleet.autoScalingGroupName,
@@ -357,11 +373,17 @@ function environment(props: WarmupHookProps, fleet: WarmupTarget, workers: numbe
     WARMUP_CONCURRENCY: String(concurrency),
     WARMUP_CLEAN_ROUNDS: String(props.cleanRounds ?? 2),
     WARMUP_COLD_FACTOR: String(props.coldFactor ?? 3),
+    WARMUP_COLD_TOLERANCE_MS: String(props.coldToleranceMs ?? 100),
     WARMUP_MAX_REQUESTS: String(props.maxRequests ?? 10 * concurrency),
+    WARMUP_MAX_FAILED_ROUNDS: String(props.maxFailedRounds ?? 3),
     WARMUP_REQUEST_TIMEOUT_SECONDS: String(props.requestTimeoutSeconds ?? 60),
+    WARMUP_HEALTH_TIMEOUT_SECONDS: String(props.healthRequestTimeoutSeconds ?? 2),
     WARMUP_HEALTH_DEADLINE_SECONDS: String(props.healthDeadlineSeconds ?? 600),
+    WARMUP_SAFETY_MARGIN_SECONDS: String(props.safetyMarginSeconds ?? 10),
+    WARMUP_AWS_TIMEOUT_MS: String(props.awsRequestTimeoutMs ?? 5000),
+    WARMUP_METRICS_NAMESPACE: props.metricsNamespace ?? "Warmfleet/Warmup",
     // A third of the hook's timeout: two heartbeats may be lost before the action times out.
-    WARMUP_HEARTBEAT_INTERVAL_SECONDS: String(Math.max(5, Math.floor(hookTimeout / 3))),
+    WARMUP_HEARTBEAT_INTERVAL_SECONDS: String(Math.max(5, Math.floor(hook.heartbeatTimeoutSeconds / 3))),
     WARMUP_ON_INCOMPLETE: props.onIncomplete ?? IncompleteWarmupResult.CONTINUE,
   };
   return Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => e[1] !== undefined));
@@ -409,6 +431,11 @@ function validateWarmupProps(props: WarmupHookProps): number {
   requireIntegerInRange(SCOPE, "maxRequests", props.maxRequests, props.concurrency ?? 2 * workers, 1_000_000, "allow at least one round of requests");
   requireIntegerInRange(SCOPE, "requestTimeoutSeconds", props.requestTimeoutSeconds, 1, 900, "use 1 to 900 seconds");
   requireIntegerInRange(SCOPE, "healthDeadlineSeconds", props.healthDeadlineSeconds, 1, 7200, "use 1 to 7200 seconds");
+  requireIntegerInRange(SCOPE, "coldToleranceMs", props.coldToleranceMs, 0, 60_000, "use 0 to 60000 ms");
+  requireIntegerInRange(SCOPE, "maxFailedRounds", props.maxFailedRounds, 1, 100, "use 1 to 100 rounds");
+  requireIntegerInRange(SCOPE, "healthRequestTimeoutSeconds", props.healthRequestTimeoutSeconds, 1, 60, "use 1 to 60 seconds");
+  requireIntegerInRange(SCOPE, "safetyMarginSeconds", props.safetyMarginSeconds, 1, 300, "use 1 to 300 seconds");
+  requireIntegerInRange(SCOPE, "awsRequestTimeoutMs", props.awsRequestTimeoutMs, 100, 60_000, "use 100 to 60000 ms");
   requireIntegerInRange(SCOPE, "timeoutSeconds", props.timeoutSeconds, 30, 900, "use 30 to 900 seconds (Lambda's maximum is 900)");
   requireIntegerInRange(SCOPE, "memoryMb", props.memoryMb, 128, 10240, "use 128 to 10240 MB");
   requireIntegerInRange(SCOPE, "retryAttempts", props.retryAttempts, 0, 2, "use 0 to 2 (Lambda's asynchronous retry limit)");

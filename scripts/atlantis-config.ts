@@ -4,13 +4,10 @@
 //   npm run synth && npm run atlantis:config      (Atlantis's pre-workflow hook does the same)
 //   npm run atlantis:config -- --inline-workflow  also define the cdktf workflow in atlantis.yaml
 //                                                 (only for servers with allow_custom_workflows)
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { stringify } from "yaml";
-
-export interface SynthManifest {
-  readonly stacks: Record<string, { readonly workingDirectory: string; readonly dependencies: readonly string[] }>;
-}
+import { SynthManifest, readSynthManifest } from "./lib/manifest";
 
 /** Sources, relative to the repository root, whose change can change a stack's plan. */
 const SOURCES = [
@@ -83,7 +80,7 @@ export function atlantisYaml(manifest: SynthManifest, outdir: string, options: A
 if (require.main === module) {
   const root = join(__dirname, "..");
   const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  const manifest = JSON.parse(readFileSync(join(root, outdir, "manifest.json"), "utf8")) as SynthManifest;
+  const manifest = readSynthManifest(join(root, outdir));
   writeFileSync(join(root, "atlantis.yaml"), atlantisYaml(manifest, outdir, { inlineWorkflow: process.argv.includes("--inline-workflow") }));
   process.stdout.write(`atlantis.yaml: ${Object.keys(manifest.stacks).length} project(s)\n`);
 }

@@ -3,7 +3,7 @@
 // round-based warmup (the Lambda's own warmWorkers with its defaults for the worker count).
 // Usage: npm run bench:warmup [-- modelLoadSeconds [firstInferenceSeconds [workerCounts]]]
 //   e.g. npm run bench:warmup -- 2 0.3 8,16,32,64
-import { loadConfig } from "../lambdas/warmup/config";
+import { loadConfig, warmupRequestOf } from "../lambdas/warmup/config";
 import { systemClock } from "../lambdas/warmup/clock";
 import { httpRequest } from "../lambdas/warmup/http";
 import { warmWorkers } from "../lambdas/warmup/warmup";
@@ -35,7 +35,7 @@ async function warmfleetStrategy(server: ExampleServer, workers: number): Promis
     httpRequest,
     systemClock,
     { host: "127.0.0.1", port: server.port },
-    { path: config.warmupPath, method: config.method, body: config.body, contentType: config.contentType, requestTimeoutMs: config.requestTimeoutMs },
+    warmupRequestOf(config),
     config,
     Date.now() + 300_000,
   );

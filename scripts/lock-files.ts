@@ -2,13 +2,14 @@
 // that survives cdktf.out being regenerated (every synth puts it back beside cdk.tf.json).
 //   npm run locks:update                 hashes the platforms the provider mirror holds (offline)
 //   npm run locks:update -- --registry   hashes linux and macOS (amd64, arm64) from the registry (network)
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { environments } from "../stacks/environments";
 import { buildStacks } from "../stacks/inference-stack";
 import { lockFilePath } from "../stacks/lock-file-synthesizer";
+import { readSynthManifest } from "./lib/manifest";
 import { mirrorPlatforms, providersLock } from "./lib/offline-terraform";
 
 const REGISTRY_PLATFORMS = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"];
@@ -21,8 +22,7 @@ async function main(): Promise<void> {
     const app = new App({ outdir });
     buildStacks(app, environments);
     app.synth();
-    const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
-    for (const [stack, { workingDirectory }] of Object.entries(manifest.stacks)) {
+    for (const [stack, { workingDirectory }] of Object.entries(readSynthManifest(outdir).stacks)) {
       const lock = await providersLock(join(outdir, workingDirectory), { platforms, fromRegistry });
       const target = lockFilePath(stack);
       mkdirSync(join(target, ".."), { recursive: true });

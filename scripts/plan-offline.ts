@@ -1,24 +1,20 @@
 // Plans every synthesized stack without AWS credentials: terraform init against the provider
 // mirror in $WARMFLEET_PROVIDER_MIRROR, validate, and plan with every endpoint on loopback.
 // Prints each stack's summary and writes them all to cdktf.out/plan-summary.md.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startLoopbackAws } from "./lib/loopback-aws";
+import { readSynthManifest } from "./lib/manifest";
 import { offlinePlan } from "./lib/offline-terraform";
 import { planSummaryMarkdown } from "./lib/plan-summary";
 
 const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
 
-interface Manifest {
-  stacks: Record<string, { workingDirectory: string }>;
-}
-
 async function main(): Promise<void> {
-  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
   const aws = await startLoopbackAws();
   const summaries: string[] = [];
   try {
-    for (const [stack, { workingDirectory }] of Object.entries(manifest.stacks)) {
+    for (const [stack, { workingDirectory }] of Object.entries(readSynthManifest(outdir).stacks)) {
       const { plan } = await offlinePlan(join(outdir, workingDirectory), { endpoint: aws.url });
       const summary = planSummaryMarkdown(stack, plan);
       process.stdout.write(`${summary}\n`);

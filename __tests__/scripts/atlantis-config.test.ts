@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { parse } from "yaml";
-import { SynthManifest, atlantisYaml } from "../../scripts/atlantis-config";
+import { atlantisYaml } from "../../scripts/atlantis-config";
+import { readSynthManifest as readManifest } from "../../scripts/lib/manifest";
 import { startLoopbackAws } from "../../scripts/lib/loopback-aws";
 import { OfflinePlan, offlinePlan } from "../../scripts/lib/offline-terraform";
 import { EnvironmentConfig, defaultEnvironment } from "../../stacks/environments";
@@ -29,7 +30,6 @@ const prod: EnvironmentConfig = {
   tags: { Project: "warmfleet", Environment: "prod" },
 };
 
-const readManifest = (outdir: string) => JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as SynthManifest;
 
 describe("atlantis.yaml for a two-environment app", () => {
   let root: string | undefined;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { WarmupPolicy } from "./warmup";
+import { WarmupPolicy, WarmupRequest } from "./warmup";
 
 /** What to do when the request budget or the deadline runs out before the workers look warm. */
 export enum IncompleteAction {
@@ -87,12 +87,13 @@ class Reader {
 export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
   const r = new Reader(env);
   const concurrency = r.number("WARMUP_CONCURRENCY", 8, 1, 1024);
+  const method = r.oneOf("WARMUP_METHOD", "POST", ["GET", "POST", "PUT"] as const);
   const config: WarmupConfig = {
     port: r.number("WARMUP_PORT", 80, 1, 65535),
     healthPath: r.path("WARMUP_HEALTH_PATH", "/health"),
     warmupPath: r.path("WARMUP_PATH", "/predict"),
-    method: r.oneOf("WARMUP_METHOD", "POST", ["GET", "POST", "PUT"] as const),
-    body: readBody(r, bundleDir),
+    method,
+    body: method === "GET" ? noBody(r) : readBody(r, bundleDir),
     contentType: r.string("WARMUP_CONTENT_TYPE", "application/json"),
     concurrency,
     cleanRounds: r.number("WARMUP_CLEAN_ROUNDS", 2, 1, 20),
@@ -112,6 +113,18 @@ export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** The request warmup sends, as the configuration describes it. */
+export function warmupRequestOf(config: WarmupConfig): WarmupRequest {
+  return { path: config.warmupPath, method: config.method, body: config.body, contentType: config.contentType, requestTimeoutMs: config.requestTimeoutMs };
+}
+
+function noBody(r: Reader): undefined {
+  if (r.optional("WARMUP_BODY") !== undefined || r.optional("WARMUP_BODY_FILE") !== undefined) {
+    r.problems.push("WARMUP_METHOD=GET sends no body; unset WARMUP_BODY and WARMUP_BODY_FILE, or use POST");
+  }
+  return undefined;
 }
 
 function readBody(r: Reader, bundleDir: string): Buffer | undefined {

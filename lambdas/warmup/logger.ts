@@ -2,7 +2,6 @@
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
   /** A line written as is: used for embedded-metric-format documents. */
   raw(line: string): void;
 }
@@ -10,5 +9,5 @@ export interface Logger {
 export function jsonLogger(write: (line: string) => void, base: Record<string, unknown> = {}): Logger {
   const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
     write(JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...base, ...fields }));
-  return { info: log("INFO"), warn: log("WARN"), error: log("ERROR"), raw: write };
+  return { info: log("INFO"), warn: log("WARN"), raw: write };
 }

@@ -1,7 +1,7 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { Clock } from "./clock";
-import { IncompleteAction, WarmupConfig } from "./config";
+import { IncompleteAction, WarmupConfig, warmupRequestOf } from "./config";
 import { Destination, LifecycleAction, parseLifecycleEvent } from "./event";
 import { HttpClient } from "./http";
 import { LifecycleResult, completeAction, isWaiting, lifecycleState, privateIpOf, recordHeartbeat } from "./lifecycle";
@@ -132,14 +132,7 @@ async function decide(deps: Dependencies, action: LifecycleAction, finishBy: num
   if (action.destination === Destination.WARM_POOL) {
     return { result: "CONTINUE", outcome: "prepared", reason: "set-up done; the instance stops into the warm pool, so its memory is not warmed", healthWaitMs: health.waitedMs };
   }
-  const warmup = await warmWorkers(
-    http,
-    clock,
-    endpoint,
-    { path: config.warmupPath, method: config.method, body: config.method === "GET" ? undefined : config.body, contentType: config.contentType, requestTimeoutMs: config.requestTimeoutMs },
-    config,
-    finishBy,
-  );
+  const warmup = await warmWorkers(http, clock, endpoint, warmupRequestOf(config), config, finishBy);
   const base = { reason: warmup.reason, healthWaitMs: health.waitedMs, warmup };
   if (warmup.status === "warm") return { ...base, result: "CONTINUE", outcome: "warmed" };
   if (warmup.status === "failing") return { ...base, result: "ABANDON", outcome: "abandoned" };

@@ -64,20 +64,14 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise
   clearTimeout(timer);
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.destroy();
+      resolve(true);
     });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    socket.on("error", () => resolve(false));
+  });
 }
 
 /**
@@ -142,9 +136,9 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, 10_000);
+    await waitFor(() => portOpen(port), 10_000, `nginx on 127.0.0.1:${port}`);
     if (!delayed) {
-      await waitForHealthy(port, 30_000);
+      await waitFor(async () => (await get(port, "/health")) === 200, 30_000, "a healthy /health");
       // lazy-apps: each worker imports the app after the fork; wait until all of them accept.
       await waitFor(() => (Buffer.concat(uwsgiOutput).toString().match(/WSGI app 0 \(mountpoint=''\) ready/g) ?? []).length >= options.workers, 60_000, "all uWSGI workers ready");
     }
@@ -161,21 +155,12 @@ function readIfExists(file: string): string {
   return existsSync(file) ? readFileSync(file, "utf8").slice(-2000) : "(none)";
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function waitForHealthy(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await get(port, "/health")) === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the example server on port ${port} did not become healthy in ${timeoutMs} ms`);
 }
 
 function get(port: number, path: string): Promise<number | undefined> {

@@ -12,7 +12,6 @@ export const MIRROR_ENV = "WARMFLEET_PROVIDER_MIRROR";
 /** The subset of `terraform show -json <plan>` the tests and summaries read. */
 export interface PlanJson {
   readonly resource_changes?: ResourceChange[];
-  readonly planned_values?: unknown;
 }
 
 export interface ResourceChange {
@@ -36,8 +35,6 @@ export interface OfflinePlan {
 export interface OfflinePlanOptions {
   /** Loopback URL every AWS endpoint points at (a loopback AWS server answers the data sources). */
   readonly endpoint: string;
-  /** Keep the working directory for inspection instead of deleting it. @default false */
-  readonly keepWorkDir?: boolean;
 }
 
 /** Resolves the provider mirror from the environment, with an error that says how to set it. */
@@ -78,7 +75,7 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
     const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
     return { plan, validate };
   } finally {
-    if (!options.keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
   }
 }
 
@@ -207,9 +204,4 @@ export function countByType(plan: PlanJson): Record<string, number> {
     if (r.mode === "managed") counts[r.type] = (counts[r.type] ?? 0) + 1;
   }
   return counts;
-}
-
-/** Reads a synthesized stack's cdk.tf.json. */
-export function readStackJson(stackDir: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
 }

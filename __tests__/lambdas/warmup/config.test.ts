@@ -87,6 +87,10 @@ describe("loadConfig", () => {
     expect(config.body?.toString()).toBe('{"x":1}');
   });
 
+  test("GIVEN GET WHEN loaded THEN there is no body, not even the default", () => {
+    expect(loadConfig({ WARMUP_METHOD: "GET" }, bundleDir).body).toBeUndefined();
+  });
+
   test("GIVEN a body file in the bundle WHEN loaded THEN its bytes are the body", () => {
     expect(loadConfig({ WARMUP_BODY_FILE: "payload.jpg" }, bundleDir).body).toEqual(Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
   });
@@ -102,6 +106,7 @@ describe("loadConfig", () => {
     [{ WARMUP_ON_INCOMPLETE: "RETRY" }, /WARMUP_ON_INCOMPLETE="RETRY" must be one of CONTINUE, ABANDON/],
     [{ WARMUP_HEARTBEAT_INTERVAL_SECONDS: "1" }, /WARMUP_HEARTBEAT_INTERVAL_SECONDS="1"/],
     [{ WARMUP_BODY: "{}", WARMUP_BODY_FILE: "payload.jpg" }, /WARMUP_BODY and WARMUP_BODY_FILE are both set/],
+    [{ WARMUP_METHOD: "GET", WARMUP_BODY: "{}" }, /WARMUP_METHOD=GET sends no body/],
     [{ WARMUP_BODY_FILE: "../etc/passwd" }, /must be a path inside the bundle/],
     [{ WARMUP_BODY_FILE: "missing.jpg" }, /WARMUP_BODY_FILE="missing.jpg" cannot be read from the bundle/],
   ])("GIVEN %j WHEN loaded THEN a ConfigError names the variable and what is allowed", (env, message) => {
@@ -110,6 +115,8 @@ describe("loadConfig", () => {
   });
 
   test("GIVEN several bad variables WHEN loaded THEN all are reported at once", () => {
-    expect(() => loadConfig({ WARMUP_PORT: "-1", WARMUP_METHOD: "X" }, bundleDir)).toThrow(/WARMUP_PORT[\s\S]*WARMUP_METHOD/);
+    const load = () => loadConfig({ WARMUP_PORT: "-1", WARMUP_METHOD: "X" }, bundleDir);
+    expect(load).toThrow(/WARMUP_PORT="-1"/);
+    expect(load).toThrow(/WARMUP_METHOD="X"/);
   });
 });

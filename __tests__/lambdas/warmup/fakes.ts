@@ -65,7 +65,7 @@ export function memoryLogger(): Logger & { lines: Record<string, unknown>[]; raw
   const lines: Record<string, unknown>[] = [];
   const raws: string[] = [];
   const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, ...fields });
-  return { info: log("INFO"), warn: log("WARN"), error: log("ERROR"), raw: (line) => raws.push(line), lines, raws };
+  return { info: log("INFO"), warn: log("WARN"), raw: (line) => raws.push(line), lines, raws };
 }
 
 export function lifecycleEvent(detail: Record<string, unknown> = {}): Record<string, unknown> {
