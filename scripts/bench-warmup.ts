@@ -7,7 +7,7 @@ import { loadConfig, warmupRequestOf } from "../lambdas/warmup/config";
 import { systemClock } from "../lambdas/warmup/clock";
 import { httpRequest } from "../lambdas/warmup/http";
 import { warmWorkers } from "../lambdas/warmup/warmup";
-import { ExampleServer, coldHitsInBurst, predict, startExampleServer } from "./lib/example-server";
+import { ExampleServer, coldHitsInBurst, predict, startExampleServer } from "../testing/example-server";
 
 const loadSeconds = Number(process.argv[2] ?? 2);
 const firstInferenceSeconds = Number(process.argv[3] ?? 0.3);

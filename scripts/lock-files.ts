@@ -10,7 +10,7 @@ import { environments } from "../stacks/environments";
 import { buildStacks } from "../stacks/inference-stack";
 import { lockFilePath } from "../stacks/lock-file-synthesizer";
 import { readSynthManifest } from "./lib/manifest";
-import { mirrorPlatforms, providersLock } from "./lib/offline-terraform";
+import { mirrorPlatforms, providersLock } from "../testing/offline-terraform";
 
 const REGISTRY_PLATFORMS = ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64"];
 

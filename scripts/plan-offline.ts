@@ -3,9 +3,9 @@
 // Prints each stack's summary and writes them all to cdktf.out/plan-summary.md.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startLoopbackAws } from "./lib/loopback-aws";
+import { startLoopbackAws } from "../testing/loopback-aws";
 import { readSynthManifest } from "./lib/manifest";
-import { offlinePlan } from "./lib/offline-terraform";
+import { offlinePlan } from "../testing/offline-terraform";
 import { planSummaryMarkdown } from "./lib/plan-summary";
 
 const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";

@@ -1,6 +1,6 @@
-import { LoopbackAws, startLoopbackAws } from "../../scripts/lib/loopback-aws";
-import { invokeBundle } from "../../scripts/lib/invoke-bundle";
-import { ExampleServer, ExampleServerOptions, coldHitsInBurst, startExampleServer } from "../../scripts/lib/example-server";
+import { LoopbackAws, startLoopbackAws } from "../../testing/loopback-aws";
+import { invokeBundle } from "../../testing/invoke-bundle";
+import { ExampleServer, ExampleServerOptions, coldHitsInBurst, startExampleServer } from "../../testing/example-server";
 import { lifecycleEvent } from "../lambdas/warmup/fakes";
 
 // The built warmup bundle against the real server stack (nginx -> uWSGI lazy-apps -> Flask) on

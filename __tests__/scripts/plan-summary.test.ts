@@ -1,4 +1,4 @@
-import { PlanJson, ResourceChange } from "../../scripts/lib/offline-terraform";
+import { PlanJson, ResourceChange } from "../../testing/offline-terraform";
 import { planSummaryMarkdown, planTotals } from "../../scripts/lib/plan-summary";
 
 function change(address: string, actions: string[]): ResourceChange {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { startLoopbackAws } from "../../scripts/lib/loopback-aws";
-import { OfflinePlan, offlinePlan } from "../../scripts/lib/offline-terraform";
+import { startLoopbackAws } from "../../testing/loopback-aws";
+import { OfflinePlan, offlinePlan } from "../../testing/offline-terraform";
 
 export const REPO_ROOT = join(__dirname, "..", "..");
 

@@ -1,6 +1,6 @@
 import { TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { OfflinePlan, countByType, resourcesOfType } from "../../scripts/lib/offline-terraform";
+import { OfflinePlan, countByType, resourcesOfType } from "../../testing/offline-terraform";
 import { InferenceStack } from "../../stacks/inference-stack";
 import { defaultEnvironment } from "../../stacks/environments";
 import { WarmPoolState, InferenceFleet, SpotAllocationStrategy } from "../../modules/inference-fleet";

@@ -1,4 +1,4 @@
-import { OfflinePlan, countByType, resourcesOfType } from "../../scripts/lib/offline-terraform";
+import { OfflinePlan, countByType, resourcesOfType } from "../../testing/offline-terraform";
 import { PLAN_TIMEOUT_MS, planStack, removeDir, synthMainApp } from "../support/terraform";
 
 // The default stack, synthesized by main.ts exactly as `npm run synth` does, planned offline.

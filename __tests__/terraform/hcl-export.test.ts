@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OfflinePlan } from "../../scripts/lib/offline-terraform";
+import { OfflinePlan } from "../../testing/offline-terraform";
 import { PLAN_TIMEOUT_MS, REPO_ROOT, planStack, removeDir, synthMainApp } from "../support/terraform";
 
 // Leaving CDKTF: `cdktf synth --hcl` (npm run synth:hcl) must give plain Terraform that plans to

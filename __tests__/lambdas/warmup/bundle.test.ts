@@ -1,8 +1,8 @@
 import { createServer, Server } from "node:http";
 import { AddressInfo, Socket, createServer as createNetServer } from "node:net";
 import { existsSync } from "node:fs";
-import { LoopbackAws, startLoopbackAws } from "../../../scripts/lib/loopback-aws";
-import { WARMUP_BUNDLE, invokeBundle } from "../../../scripts/lib/invoke-bundle";
+import { LoopbackAws, startLoopbackAws } from "../../../testing/loopback-aws";
+import { WARMUP_BUNDLE, invokeBundle } from "../../../testing/invoke-bundle";
 import { lifecycleEvent } from "./fakes";
 
 // The deployable artifact itself (npm run build), against loopback AWS and HTTP servers.

@@ -4,7 +4,7 @@ import { createServer, request } from "node:http";
 import { AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nginxSite } from "../../examples/inference-server/user-data";
+import { nginxSite } from "../examples/inference-server/user-data";
 
 const SERVER_DIR = join(__dirname, "..", "..", "examples", "inference-server");
 
@@ -114,6 +114,8 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
       ["--plugins", "python3", "--ini", join(SERVER_DIR, "uwsgi.ini")],
       {
         PATH: process.env.PATH,
+        // The example server's directory is part of the repository: no __pycache__ left behind.
+        PYTHONDONTWRITEBYTECODE: "1",
         INFERENCE_SOCKET: socket,
         INFERENCE_WORKERS: String(options.workers),
         MODEL_LOAD_SECONDS: String(options.modelLoadSeconds),
