@@ -1,8 +1,6 @@
 import { Construct } from "constructs";
-import { Fn, ITerraformDependable, Token, dependable } from "cdktf";
+import { Annotations, Fn, ITerraformDependable, Token, dependable } from "cdktf";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
@@ -12,14 +10,19 @@ import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-li
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { LoadBalancerTarget } from "./inference-load-balancer";
+import { Connections, IConnectable, Port } from "./connections";
+import { IGrantable, ModelStore, PolicyStatement, RoleGrants, grantModelStoreRead } from "./grants";
 import { assumeRolePolicy } from "./internal/policies";
+import { architectureOfImage, architectureOfInstanceType } from "./internal/instance-types";
 import {
   PropValidationError,
   isUnresolved,
   requireInstanceType,
   requireIntegerInRange,
+  requireIpv4Cidrs,
   requireNonEmpty,
   requirePort,
+  requireResourceName,
 } from "./internal/validation";
 
 /** State of the instances waiting in the warm pool. */
@@ -118,7 +121,7 @@ export interface RootVolumeProps {
 }
 
 export interface InferenceFleetProps {
-  /** Name of the Auto Scaling group and prefix of its resources, 1 to 32 letters, digits and hyphens. */
+  /** Name of the Auto Scaling group and prefix of its resources, 3 to 32 letters, digits and hyphens. */
   readonly name: string;
   /** VPC of the fleet. */
   readonly vpcId: string;
@@ -134,9 +137,9 @@ export interface InferenceFleetProps {
   readonly userData?: string;
   /** Port the inference server listens on. @default - the load balancer's target port */
   readonly appPort?: number;
-  /** More security groups admitted to the app port (the ALB's is always admitted). @default [] */
-  readonly additionalIngressSecurityGroupIds?: readonly string[];
-  /** CIDR blocks instances may reach on 443 (SSM, package repositories, model stores). @default ["0.0.0.0/0"] */
+  /** More security groups admitted to the app port, by a PascalCase name that keys their rules (the ALB's is always admitted). @default - none */
+  readonly additionalIngressSecurityGroups?: Readonly<Record<string, string>>;
+  /** CIDR blocks instances may reach on 443 (SSM, package repositories, model stores). @default ["0.0.0.0/0"], with a synth warning */
   readonly httpsEgressCidrBlocks?: readonly string[];
   /** Root volume; always gp3. @default - 30 GiB, encrypted with the default key */
   readonly rootVolume?: RootVolumeProps;
@@ -148,7 +151,7 @@ export interface InferenceFleetProps {
   readonly minSize?: number;
   /** Maximum group size. @default 4 */
   readonly maxSize?: number;
-  /** Desired group size at creation; left to scaling afterwards when scaling is on. @default - minSize */
+  /** Desired group size at creation; left to scaling afterwards when scaling is on (a synth warning says so). @default - minSize */
   readonly desiredCapacity?: number;
   /** Seconds before ELB health checks count for a new instance. @default 300 */
   readonly healthCheckGracePeriodSeconds?: number;
@@ -167,8 +170,6 @@ export interface InferenceFleetProps {
   /** Tags added to every resource and propagated to instances and volumes. @default - no extra tags */
   readonly tags?: Readonly<Record<string, string>>;
 }
-
-const SCOPE = "InferenceFleet";
 
 const GROUP_METRICS = [
   "GroupMinSize",
@@ -197,13 +198,15 @@ const GROUP_METRICS = [
  * An Auto Scaling group of inference servers behind an ALB target group, with an optional warm
  * pool and launch lifecycle hook.
  */
-export class InferenceFleet extends Construct {
+export class InferenceFleet extends Construct implements IConnectable {
   /** Name of the Auto Scaling group (known at synth time, so rules and policies can name it before it exists). */
   public readonly autoScalingGroupName: string;
   /** ARN of the Auto Scaling group. */
   public readonly autoScalingGroupArn: string;
   /** Security group of the instances. */
   public readonly securityGroupId: string;
+  /** The instances' security group side: allow flows to and from it with one call. */
+  public readonly connections: Connections;
   /** Name of the launch lifecycle hook, undefined when the fleet has none. */
   public readonly launchHookName?: string;
   /** Id of the launch template. */
@@ -216,6 +219,8 @@ export class InferenceFleet extends Construct {
   public readonly subnetIds: readonly string[];
   /** Name of the instances' IAM role. */
   public readonly instanceRoleName: string;
+  /** ARN of the instances' IAM role. */
+  public readonly instanceRoleArn: string;
   /** Instance type of the fleet (the first Spot type for mixed-instances fleets). */
   public readonly instanceType: string;
   /** Heartbeat timeout of the launch hook in seconds, undefined when the fleet has none. */
@@ -223,10 +228,12 @@ export class InferenceFleet extends Construct {
 
   private readonly group: AutoscalingGroup;
   private readonly tags: Readonly<Record<string, string>>;
+  private readonly grants: RoleGrants;
 
   constructor(scope: Construct, id: string, props: InferenceFleetProps) {
     super(scope, id);
-    validateFleetProps(props);
+    validateFleetProps(this, props);
+    this.warnAboutRiskyDefaults(props);
     this.tags = props.tags ?? {};
     this.appPort = props.appPort ?? props.loadBalancer.targetPort;
     this.vpcId = props.vpcId;
@@ -236,8 +243,12 @@ export class InferenceFleet extends Construct {
 
     const securityGroup = this.securityGroup(props);
     this.securityGroupId = securityGroup.id;
+    this.connections = Connections.forOwner(this, securityGroup.id, this.tags);
+    this.allowClients(props);
     const { role, ssmAccess } = this.instanceRole(props.name);
     this.instanceRoleName = role.name;
+    this.instanceRoleArn = role.arn;
+    this.grants = new RoleGrants(this, role.name);
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${props.name}-instance`, role: role.name, tags: this.tags });
     const launchTemplate = this.launchTemplate(props, securityGroup, profile);
     // The first instances should boot with Session Manager access already attached.
@@ -259,19 +270,29 @@ export class InferenceFleet extends Construct {
   }
 
   /**
-   * Admits the app port from another security group (the warmup Lambda's, a monitoring agent's).
-   * The id becomes part of the rule's Terraform address.
+   * Admits the app port from another security group (the warmup Lambda's, a monitoring agent's):
+   * ingress on the instances, egress on the peer.
    */
-  public allowAppTrafficFrom(id: string, securityGroupId: string, description: string): void {
-    new VpcSecurityGroupIngressRule(this, `AppIngressFrom${id}`, {
-      securityGroupId: this.securityGroupId,
-      referencedSecurityGroupId: securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: this.appPort,
-      toPort: this.appPort,
-      description,
-      tags: this.tags,
-    });
+  public allowAppTrafficFrom(peer: IConnectable, description: string): void {
+    this.connections.allowFrom(peer, Port.tcp(this.appPort), description);
+  }
+
+  /** Adds a statement to the instances' role (model stores, queues, parameters). */
+  public addToInstanceRolePolicy(statement: PolicyStatement): void {
+    const firstGrant = this.grants.resource === undefined;
+    this.grants.add(statement);
+    // Instances fetch models during set-up: the first ones must boot with the grants in place.
+    if (firstGrant && this.grants.resource) this.addLaunchDependency(this.grants.resource);
+  }
+
+  /** Lets the instances read models from an S3 bucket (a prefix of it, and its KMS key). */
+  public grantModelStoreRead(store: ModelStore): void {
+    grantModelStoreRead(this.instanceGrantee(), store);
+  }
+
+  /** The instances' role as a grant target for functions such as grantModelStoreRead. */
+  public instanceGrantee(): IGrantable {
+    return { addToRolePolicy: (statement) => this.addToInstanceRolePolicy(statement) };
   }
 
   /**
@@ -283,53 +304,41 @@ export class InferenceFleet extends Construct {
   }
 
   private securityGroup(props: InferenceFleetProps): SecurityGroup {
-    const securityGroup = new SecurityGroup(this, "SecurityGroup", {
-      name: `${props.name}-instances`,
+    // A name prefix: a change that replaces the group (its description, say) creates the new
+    // group before the old one is deleted, which a fixed name would make impossible.
+    return new SecurityGroup(this, "SecurityGroup", {
+      namePrefix: `${props.name}-instances-`,
       description: `Instances of ${props.name}: app port from the ALB and named groups only`,
       vpcId: props.vpcId,
       tags: { ...this.tags, Name: `${props.name}-instances` },
+      lifecycle: { createBeforeDestroy: true },
     });
-    new VpcSecurityGroupIngressRule(this, "AppIngressFromLoadBalancer", {
-      securityGroupId: securityGroup.id,
-      referencedSecurityGroupId: props.loadBalancer.securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: this.appPort,
-      toPort: this.appPort,
-      description: "ALB to the inference server",
-      tags: this.tags,
-    });
-    new VpcSecurityGroupEgressRule(this, "LoadBalancerEgressToInstances", {
-      securityGroupId: props.loadBalancer.securityGroupId,
-      referencedSecurityGroupId: securityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: this.appPort,
-      toPort: this.appPort,
-      description: `ALB to the instances of ${props.name}`,
-      tags: this.tags,
-    });
-    (props.additionalIngressSecurityGroupIds ?? []).forEach((groupId, i) => {
-      new VpcSecurityGroupIngressRule(this, `AppIngressFromAdditional${i}`, {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: groupId,
-        ipProtocol: "tcp",
-        fromPort: this.appPort,
-        toPort: this.appPort,
-        description: "Additional client of the inference server",
-        tags: this.tags,
-      });
-    });
-    (props.httpsEgressCidrBlocks ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
-      new VpcSecurityGroupEgressRule(this, `HttpsEgress${i}`, {
-        securityGroupId: securityGroup.id,
-        cidrIpv4: cidr,
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: "HTTPS to SSM, package repositories and model stores",
-        tags: this.tags,
-      });
-    });
-    return securityGroup;
+  }
+
+  private allowClients(props: InferenceFleetProps): void {
+    const app = Port.tcp(this.appPort);
+    this.connections.allowFrom(props.loadBalancer, app, `ALB to the inference server of ${props.name}`);
+    for (const [name, groupId] of Object.entries(props.additionalIngressSecurityGroups ?? {})) {
+      this.connections.allowFrom(Connections.fromSecurityGroupId(name, groupId), app, `${name} to the inference server`);
+    }
+    for (const cidr of props.httpsEgressCidrBlocks ?? ["0.0.0.0/0"]) {
+      this.connections.allowToCidr(cidr, Port.tcp(443), "HTTPS to SSM, package repositories and model stores");
+    }
+  }
+
+  private warnAboutRiskyDefaults(props: InferenceFleetProps): void {
+    const annotations = Annotations.of(this);
+    if (props.httpsEgressCidrBlocks === undefined) {
+      annotations.addWarning(
+        `InferenceFleet ${props.name}: instances may reach any address on 443 (httpsEgressCidrBlocks defaults to ["0.0.0.0/0"]). ` +
+          "Set httpsEgressCidrBlocks to what the instances need (VPC endpoints, your model store), or to [\"0.0.0.0/0\"] to keep it and silence this warning.",
+      );
+    }
+    if (props.scaling && props.desiredCapacity !== undefined) {
+      annotations.addWarning(
+        `InferenceFleet ${props.name}: desiredCapacity (${props.desiredCapacity}) applies only when the group is created; the scaling policy owns it afterwards and Terraform ignores it. Leave it out to start at minSize.`,
+      );
+    }
   }
 
   private instanceRole(name: string): { role: IamRole; ssmAccess: IamRolePolicyAttachment } {
@@ -499,45 +508,40 @@ function mixedInstancesPolicy(spot: SpotProps, templateSpec: { id: string; versi
   };
 }
 
-function validateFleetProps(props: InferenceFleetProps): void {
-  if (!isUnresolved(props.name) && !/^(?!-)[A-Za-z0-9-]{1,32}(?<!-)$/.test(props.name)) {
-    throw new PropValidationError(
-      SCOPE,
-      "name",
-      props.name,
-      "1 to 32 letters, digits and hyphens, not starting or ending with a hyphen",
-      "shorten the name; it prefixes IAM and security group names",
-    );
-  }
-  requireNonEmpty(SCOPE, "subnetIds", props.subnetIds, "pass the private subnet ids of the fleet's VPC, for example network.privateSubnetIds");
-  requirePort(SCOPE, "appPort", props.appPort);
-  requireInstanceType(SCOPE, "instanceType", props.instanceType ?? "c6i.xlarge");
-  validateImageId(props.imageId);
-  validateCapacity(props);
-  validateWarmPool(props);
-  validateSpot(props.spot);
+function validateFleetProps(scope: Construct, props: InferenceFleetProps): void {
+  // Launch template names need at least 3 characters; the IAM role "<name>-instance" at most 64.
+  requireResourceName(scope, "name", props.name, 3, 32, "use 3 to 32 characters; the name prefixes the launch template, IAM role and security group");
+  requireNonEmpty(scope, "subnetIds", props.subnetIds, "pass the private subnet ids of the fleet's VPC, for example network.privateSubnetIds");
+  requirePort(scope, "appPort", props.appPort);
+  requireInstanceType(scope, "instanceType", props.instanceType ?? "c6i.xlarge");
+  validateImageId(scope, props.imageId);
+  validateCapacity(scope, props);
+  validateWarmPool(scope, props);
+  validateSpot(scope, props.spot);
+  validateArchitecture(scope, props);
+  validateNetworkRules(scope, props);
   const hook = props.launchHook;
   requireIntegerInRange(
-    SCOPE,
+    scope,
     "launchHook.heartbeatTimeoutSeconds",
     hook?.heartbeatTimeoutSeconds,
     30,
     7200,
     "use 30 to 7200 seconds; the warmup Lambda records heartbeats, so a few minutes is enough",
   );
-  requireIntegerInRange(SCOPE, "rootVolume.sizeGiB", props.rootVolume?.sizeGiB, 8, 16384, "use 8 to 16384 GiB");
-  requireIntegerInRange(SCOPE, "instanceRefresh.minHealthyPercentage", props.instanceRefresh?.minHealthyPercentage, 0, 100, "use 0 to 100");
-  requireIntegerInRange(SCOPE, "instanceRefresh.maxHealthyPercentage", props.instanceRefresh?.maxHealthyPercentage, 100, 200, "use 100 to 200");
+  requireIntegerInRange(scope, "rootVolume.sizeGiB", props.rootVolume?.sizeGiB, 8, 16384, "use 8 to 16384 GiB");
+  requireIntegerInRange(scope, "instanceRefresh.minHealthyPercentage", props.instanceRefresh?.minHealthyPercentage, 0, 100, "use 0 to 100");
+  requireIntegerInRange(scope, "instanceRefresh.maxHealthyPercentage", props.instanceRefresh?.maxHealthyPercentage, 100, 200, "use 100 to 200");
   if (props.scaling && !isUnresolved(props.scaling.targetValue) && !(props.scaling.targetValue > 0)) {
-    throw new PropValidationError(SCOPE, "scaling.targetValue", props.scaling.targetValue, "a number greater than 0", "set the requests per target (or CPU percent) to hold");
+    throw new PropValidationError(scope, "scaling.targetValue", props.scaling.targetValue, "a number greater than 0", "set the requests per target (or CPU percent) to hold");
   }
 }
 
-function validateImageId(imageId: string): void {
+function validateImageId(scope: Construct, imageId: string): void {
   if (isUnresolved(imageId)) return;
   if (!/^ami-[0-9a-f]{8,17}$/.test(imageId) && !/^resolve:ssm:\S+$/.test(imageId)) {
     throw new PropValidationError(
-      SCOPE,
+      scope,
       "imageId",
       imageId,
       'an AMI id ("ami-0123456789abcdef0") or an SSM parameter reference ("resolve:ssm:<parameter>")',
@@ -546,45 +550,45 @@ function validateImageId(imageId: string): void {
   }
 }
 
-function validateCapacity(props: InferenceFleetProps): void {
+function validateCapacity(scope: Construct, props: InferenceFleetProps): void {
   const minSize = props.minSize ?? 1;
   const maxSize = props.maxSize ?? 4;
-  requireIntegerInRange(SCOPE, "minSize", minSize, 0, 10000, "use a whole number of instances");
-  requireIntegerInRange(SCOPE, "maxSize", maxSize, 1, 10000, "use a whole number of instances, at least 1");
+  requireIntegerInRange(scope, "minSize", minSize, 0, 10000, "use a whole number of instances");
+  requireIntegerInRange(scope, "maxSize", maxSize, 1, 10000, "use a whole number of instances, at least 1");
   if (minSize > maxSize) {
-    throw new PropValidationError(SCOPE, "minSize", minSize, `at most maxSize (${maxSize})`, "lower minSize or raise maxSize");
+    throw new PropValidationError(scope, "minSize", minSize, `at most maxSize (${maxSize})`, "lower minSize or raise maxSize");
   }
   const desired = props.desiredCapacity;
   if (desired !== undefined && !isUnresolved(desired) && (desired < minSize || desired > maxSize || !Number.isInteger(desired))) {
     throw new PropValidationError(
-      SCOPE,
+      scope,
       "desiredCapacity",
       desired,
       `a whole number from minSize (${minSize}) to maxSize (${maxSize})`,
       "set desiredCapacity within minSize..maxSize, or leave it out to start at minSize",
     );
   }
-  requireIntegerInRange(SCOPE, "healthCheckGracePeriodSeconds", props.healthCheckGracePeriodSeconds, 0, 7200, "use 0 to 7200 seconds");
-  requireIntegerInRange(SCOPE, "defaultInstanceWarmupSeconds", props.defaultInstanceWarmupSeconds, 0, 3600, "use 0 to 3600 seconds");
+  requireIntegerInRange(scope, "healthCheckGracePeriodSeconds", props.healthCheckGracePeriodSeconds, 0, 7200, "use 0 to 7200 seconds");
+  requireIntegerInRange(scope, "defaultInstanceWarmupSeconds", props.defaultInstanceWarmupSeconds, 0, 3600, "use 0 to 3600 seconds");
 }
 
-function validateWarmPool(props: InferenceFleetProps): void {
+function validateWarmPool(scope: Construct, props: InferenceFleetProps): void {
   const pool = props.warmPool;
   if (!pool) return;
   if (props.spot) {
     throw new PropValidationError(
-      SCOPE,
+      scope,
       "warmPool",
       { warmPool: pool, spot: "set" },
       "a warm pool only for groups without mixed instances or Spot (AWS does not support warm pools with either)",
       "remove spot to keep the warm pool, or remove warmPool to use Spot",
     );
   }
-  requireIntegerInRange(SCOPE, "warmPool.minSize", pool.minSize, 0, 10000, "use a whole number of instances");
+  requireIntegerInRange(scope, "warmPool.minSize", pool.minSize, 0, 10000, "use a whole number of instances");
   if (pool.maxGroupPreparedCapacity !== undefined) {
     const maxSize = props.maxSize ?? 4;
     requireIntegerInRange(
-      SCOPE,
+      scope,
       "warmPool.maxGroupPreparedCapacity",
       pool.maxGroupPreparedCapacity,
       Math.max(maxSize, pool.minSize ?? 0),
@@ -594,7 +598,7 @@ function validateWarmPool(props: InferenceFleetProps): void {
   }
   if (pool.poolState === WarmPoolState.HIBERNATED && props.rootVolume?.encrypted === false) {
     throw new PropValidationError(
-      SCOPE,
+      scope,
       "rootVolume.encrypted",
       false,
       "true when warmPool.poolState is Hibernated (hibernation writes RAM to the root volume, which must be encrypted)",
@@ -603,10 +607,48 @@ function validateWarmPool(props: InferenceFleetProps): void {
   }
 }
 
-function validateSpot(spot: SpotProps | undefined): void {
+function validateSpot(scope: Construct, spot: SpotProps | undefined): void {
   if (!spot) return;
-  requireNonEmpty(SCOPE, "spot.instanceTypes", spot.instanceTypes, 'list several similar types, for example ["c6i.xlarge", "c6a.xlarge", "c7i.xlarge"]');
-  spot.instanceTypes.forEach((type, i) => requireInstanceType(SCOPE, `spot.instanceTypes[${i}]`, type));
-  requireIntegerInRange(SCOPE, "spot.onDemandBaseCapacity", spot.onDemandBaseCapacity, 0, 10000, "use a whole number of instances");
-  requireIntegerInRange(SCOPE, "spot.onDemandPercentageAboveBaseCapacity", spot.onDemandPercentageAboveBaseCapacity, 0, 100, "use 0 to 100");
+  requireNonEmpty(scope, "spot.instanceTypes", spot.instanceTypes, 'list several similar types, for example ["c6i.xlarge", "c6a.xlarge", "c7i.xlarge"]');
+  spot.instanceTypes.forEach((type, i) => requireInstanceType(scope, `spot.instanceTypes[${i}]`, type));
+  requireIntegerInRange(scope, "spot.onDemandBaseCapacity", spot.onDemandBaseCapacity, 0, 10000, "use a whole number of instances");
+  requireIntegerInRange(scope, "spot.onDemandPercentageAboveBaseCapacity", spot.onDemandPercentageAboveBaseCapacity, 0, 100, "use 0 to 100");
 }
+
+/** An arm64 type cannot boot an x86_64 image (and the reverse): caught here, not at launch. */
+function validateArchitecture(scope: Construct, props: InferenceFleetProps): void {
+  const image = architectureOfImage(props.imageId);
+  if (image === undefined) return;
+  const types = props.spot ? props.spot.instanceTypes.map((t, i) => [`spot.instanceTypes[${i}]`, t] as const) : [["instanceType", props.instanceType ?? "c6i.xlarge"] as const];
+  for (const [prop, type] of types) {
+    if (isUnresolved(type)) continue;
+    const architecture = architectureOfInstanceType(type);
+    if (architecture !== undefined && architecture !== image) {
+      throw new PropValidationError(
+        scope,
+        prop,
+        type,
+        `an ${image} instance type, because imageId ${props.imageId} is an ${image} image`,
+        architecture === "arm64"
+          ? `use an x86_64 type such as c6i.xlarge, or the arm64 image (${props.imageId.replace("x86_64", "arm64")})`
+          : `use an arm64 (Graviton) type such as c7g.xlarge, or the x86_64 image (${props.imageId.replace("arm64", "x86_64")})`,
+      );
+    }
+  }
+}
+
+function validateNetworkRules(scope: Construct, props: InferenceFleetProps): void {
+  if (props.httpsEgressCidrBlocks !== undefined) requireIpv4Cidrs(scope, "httpsEgressCidrBlocks", props.httpsEgressCidrBlocks);
+  for (const name of Object.keys(props.additionalIngressSecurityGroups ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
+      throw new PropValidationError(
+        scope,
+        "additionalIngressSecurityGroups",
+        name,
+        "PascalCase names (letters and digits): each names its rule's Terraform address",
+        'key each group by what it is, e.g. { Monitoring: "sg-0123" }',
+      );
+    }
+  }
+}
+

@@ -3,13 +3,18 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Connections, IConnectable, Port } from "./connections";
 import {
+  ACM_CERTIFICATE,
+  IAM_SERVER_CERTIFICATE,
   PropValidationError,
   isUnresolved,
+  requireArn,
+  requireDistinctCount,
   requireIntegerInRange,
-  requireNonEmpty,
+  requireIpv4Cidrs,
   requirePort,
+  requireResourceName,
 } from "./internal/validation";
 
 /** Whether the ALB faces the internet or only the VPC. */
@@ -44,13 +49,13 @@ export interface InferenceLoadBalancerProps {
   readonly name: string;
   /** VPC of the load balancer and its targets. */
   readonly vpcId: string;
-  /** Subnets of the ALB, in at least two AZs (public subnets when internet-facing). */
+  /** Subnets of the ALB, at least two, in different AZs (public subnets when internet-facing). */
   readonly subnetIds: readonly string[];
   /** Internet-facing or internal. @default LoadBalancerScheme.INTERNET_FACING */
   readonly scheme?: LoadBalancerScheme;
   /** Client CIDR blocks allowed to reach the listeners. @default ["0.0.0.0/0"] */
   readonly allowedCidrBlocks?: readonly string[];
-  /** ACM certificate ARN; when set the ALB serves HTTPS on 443 and redirects HTTP to it. @default - HTTP only on port 80 */
+  /** ACM (or IAM server) certificate ARN; when set the ALB serves HTTPS on 443 and redirects HTTP to it. @default - HTTP only on port 80 */
   readonly certificateArn?: string;
   /** TLS policy of the HTTPS listener. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
   readonly sslPolicy?: string;
@@ -71,11 +76,9 @@ export interface InferenceLoadBalancerProps {
 }
 
 /** What a fleet needs to know of the load balancer in front of it. */
-export interface LoadBalancerTarget {
+export interface LoadBalancerTarget extends IConnectable {
   /** ARN of the target group the fleet registers its instances with. */
   readonly targetGroupArn: string;
-  /** Security group of the ALB; the fleet admits its app port from it. */
-  readonly securityGroupId: string;
   /** `app/.../targetgroup/...` label for the ALBRequestCountPerTarget scaling metric. */
   readonly requestCountResourceLabel: string;
   /** Port the target group sends traffic to. */
@@ -84,6 +87,8 @@ export interface LoadBalancerTarget {
 
 /** An Application Load Balancer in front of an inference fleet, with its security group and target group. */
 export class InferenceLoadBalancer extends Construct implements LoadBalancerTarget {
+  /** The ALB's security group side: targets admit their port from it with one call. */
+  public readonly connections: Connections;
   /** ARN of the ALB. */
   public readonly loadBalancerArn: string;
   /** DNS name clients call. */
@@ -103,30 +108,25 @@ export class InferenceLoadBalancer extends Construct implements LoadBalancerTarg
 
   constructor(scope: Construct, id: string, props: InferenceLoadBalancerProps) {
     super(scope, id);
-    validateLoadBalancerProps(props);
+    validateLoadBalancerProps(this, props);
     const tags = props.tags ?? {};
     const https = props.certificateArn !== undefined;
     this.targetPort = props.targetPort ?? 80;
 
+    // Name prefixes with create_before_destroy: a change that replaces the group or the target
+    // group creates the new one first, which fixed names would make impossible.
     const securityGroup = new SecurityGroup(this, "SecurityGroup", {
-      name: `${props.name}-alb`,
+      namePrefix: `${props.name}-alb-`,
       description: `ALB of ${props.name}: listeners from allowed clients only`,
       vpcId: props.vpcId,
       tags: { ...tags, Name: `${props.name}-alb` },
+      lifecycle: { createBeforeDestroy: true },
     });
-    const listenerPorts = https ? [80, 443] : [80];
-    for (const port of listenerPorts) {
-      (props.allowedCidrBlocks ?? ["0.0.0.0/0"]).forEach((cidr, i) => {
-        new VpcSecurityGroupIngressRule(this, `Ingress${port}From${i}`, {
-          securityGroupId: securityGroup.id,
-          description: `Clients to listener ${port}`,
-          ipProtocol: "tcp",
-          fromPort: port,
-          toPort: port,
-          cidrIpv4: cidr,
-          tags,
-        });
-      });
+    this.connections = Connections.forOwner(this, securityGroup.id, tags);
+    for (const port of https ? [80, 443] : [80]) {
+      for (const cidr of props.allowedCidrBlocks ?? ["0.0.0.0/0"]) {
+        this.connections.allowFromCidr(cidr, Port.tcp(port), `Clients to listener ${port}`);
+      }
     }
 
     const loadBalancer = new Lb(this, "LoadBalancer", {
@@ -143,7 +143,8 @@ export class InferenceLoadBalancer extends Construct implements LoadBalancerTarg
 
     const health = props.healthCheck ?? {};
     const targetGroup = new LbTargetGroup(this, "TargetGroup", {
-      name: props.name,
+      // AWS allows target group name prefixes of at most 6 characters; the Name tag carries the full name.
+      namePrefix: targetGroupNamePrefix(props.name),
       vpcId: props.vpcId,
       port: this.targetPort,
       protocol: "HTTP",
@@ -161,7 +162,8 @@ export class InferenceLoadBalancer extends Construct implements LoadBalancerTarg
         healthyThreshold: health.healthyThreshold ?? 2,
         unhealthyThreshold: health.unhealthyThreshold ?? 3,
       },
-      tags,
+      tags: { ...tags, Name: props.name },
+      lifecycle: { createBeforeDestroy: true },
     });
 
     const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
@@ -196,35 +198,44 @@ export class InferenceLoadBalancer extends Construct implements LoadBalancerTarg
   }
 }
 
-const SCOPE = "InferenceLoadBalancer";
-
-function validateLoadBalancerProps(props: InferenceLoadBalancerProps): void {
-  if (!isUnresolved(props.name) && !/^(?!-)[A-Za-z0-9-]{1,32}(?<!-)$/.test(props.name)) {
-    throw new PropValidationError(
-      SCOPE,
-      "name",
-      props.name,
-      "1 to 32 letters, digits and hyphens, not starting or ending with a hyphen",
-      "shorten the name; it names both the ALB and its target group",
+function validateLoadBalancerProps(scope: Construct, props: InferenceLoadBalancerProps): void {
+  requireResourceName(scope, "name", props.name, 1, 32, "shorten the name; it names the ALB and tags its target group");
+  requireDistinctCount(
+    scope,
+    "subnetIds",
+    props.subnetIds,
+    2,
+    "at least two distinct subnets, in different AZs (an ALB needs two AZs)",
+    "pass the public subnet ids (private for an internal ALB) of at least two AZs",
+  );
+  requirePort(scope, "targetPort", props.targetPort);
+  if (props.allowedCidrBlocks !== undefined) {
+    if (props.allowedCidrBlocks.length === 0) {
+      throw new PropValidationError(scope, "allowedCidrBlocks", [], "a list with at least one element", 'allow at least one client range, for example ["10.0.0.0/8"]');
+    }
+    requireIpv4Cidrs(scope, "allowedCidrBlocks", props.allowedCidrBlocks);
+  }
+  if (props.certificateArn !== undefined) {
+    requireArn(
+      scope,
+      "certificateArn",
+      props.certificateArn,
+      [ACM_CERTIFICATE, IAM_SERVER_CERTIFICATE],
+      "pass the ARN of an issued certificate in the ALB's region, or leave certificateArn out for HTTP only",
     );
   }
-  requireNonEmpty(SCOPE, "subnetIds", props.subnetIds, "pass the public subnet ids (private for an internal ALB) of at least two AZs");
-  requirePort(SCOPE, "targetPort", props.targetPort);
-  if (props.allowedCidrBlocks !== undefined) {
-    requireNonEmpty(SCOPE, "allowedCidrBlocks", props.allowedCidrBlocks, 'allow at least one client range, for example ["10.0.0.0/8"]');
-  }
-  requireIntegerInRange(SCOPE, "deregistrationDelaySeconds", props.deregistrationDelaySeconds, 0, 3600, "use seconds from 0 to 3600");
-  requireIntegerInRange(SCOPE, "idleTimeoutSeconds", props.idleTimeoutSeconds, 1, 4000, "use seconds from 1 to 4000");
+  requireIntegerInRange(scope, "deregistrationDelaySeconds", props.deregistrationDelaySeconds, 0, 3600, "use seconds from 0 to 3600");
+  requireIntegerInRange(scope, "idleTimeoutSeconds", props.idleTimeoutSeconds, 1, 4000, "use seconds from 1 to 4000");
   const health = props.healthCheck ?? {};
-  requireIntegerInRange(SCOPE, "healthCheck.intervalSeconds", health.intervalSeconds, 5, 300, "use seconds from 5 to 300");
-  requireIntegerInRange(SCOPE, "healthCheck.timeoutSeconds", health.timeoutSeconds, 2, 120, "use seconds from 2 to 120");
-  requireIntegerInRange(SCOPE, "healthCheck.healthyThreshold", health.healthyThreshold, 2, 10, "use a count from 2 to 10");
-  requireIntegerInRange(SCOPE, "healthCheck.unhealthyThreshold", health.unhealthyThreshold, 2, 10, "use a count from 2 to 10");
+  requireIntegerInRange(scope, "healthCheck.intervalSeconds", health.intervalSeconds, 5, 300, "use seconds from 5 to 300");
+  requireIntegerInRange(scope, "healthCheck.timeoutSeconds", health.timeoutSeconds, 2, 120, "use seconds from 2 to 120");
+  requireIntegerInRange(scope, "healthCheck.healthyThreshold", health.healthyThreshold, 2, 10, "use a count from 2 to 10");
+  requireIntegerInRange(scope, "healthCheck.unhealthyThreshold", health.unhealthyThreshold, 2, 10, "use a count from 2 to 10");
   const interval = health.intervalSeconds ?? 10;
   const timeout = health.timeoutSeconds ?? 5;
   if (timeout >= interval) {
     throw new PropValidationError(
-      SCOPE,
+      scope,
       "healthCheck.timeoutSeconds",
       timeout,
       `less than healthCheck.intervalSeconds (${interval})`,
@@ -232,6 +243,11 @@ function validateLoadBalancerProps(props: InferenceLoadBalancerProps): void {
     );
   }
   if (health.path !== undefined && !health.path.startsWith("/")) {
-    throw new PropValidationError(SCOPE, "healthCheck.path", health.path, "an absolute path starting with /", 'use for example "/health"');
+    throw new PropValidationError(scope, "healthCheck.path", health.path, "an absolute path starting with /", 'use for example "/health"');
   }
+}
+
+/** The first letters of the name, at most 6 (AWS's limit for target group name prefixes), no trailing hyphen. */
+function targetGroupNamePrefix(name: string): string | undefined {
+  return isUnresolved(name) ? undefined : name.slice(0, 6).replace(/-+$/, "");
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, TerraformStack } from "cdktf";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -11,7 +11,8 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
-import { PropValidationError, isUnresolved } from "./internal/validation";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { PropValidationError, isUnresolved, requireIpv4Cidr, requireResourceName } from "./internal/validation";
 
 /** How private subnets reach the internet. */
 export enum NatGateways {
@@ -24,19 +25,17 @@ export enum NatGateways {
 }
 
 export interface NetworkProps {
-  /** Name prefix for every resource's Name tag. */
+  /** Name prefix for every resource's Name tag, 1 to 48 letters, digits and hyphens. */
   readonly name: string;
   /** IPv4 CIDR block of the VPC, prefix /16 to /20. @default "10.0.0.0/16" */
   readonly cidrBlock?: string;
-  /** Availability zone names, two or three (for example ["us-east-1a", "us-east-1b"]). */
+  /** Availability zone names, two or three, of the stack's region (for example ["us-east-1a", "us-east-1b"]). */
   readonly availabilityZones: readonly string[];
   /** NAT gateways for outbound internet access from private subnets. @default NatGateways.NONE */
   readonly natGateways?: NatGateways;
   /** Tags added to every resource. @default - no extra tags */
   readonly tags?: Readonly<Record<string, string>>;
 }
-
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /**
  * A VPC with one public and one private subnet per AZ, an S3 gateway endpoint and optional NAT.
@@ -48,7 +47,7 @@ const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 export class Network extends Construct {
   /** The VPC id. */
   public readonly vpcId: string;
-  /** The VPC CIDR block. */
+  /** The VPC CIDR block, as given (known at synth time, so it can key security group rules). */
   public readonly cidrBlock: string;
   /** Private subnet ids, one per AZ, in AZ order. */
   public readonly privateSubnetIds: string[];
@@ -60,7 +59,7 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const cidrBlock = props.cidrBlock ?? "10.0.0.0/16";
-    validateNetworkProps(cidrBlock, props.availabilityZones);
+    validateNetworkProps(this, props.name, cidrBlock, props.availabilityZones);
     const tags = props.tags ?? {};
     const named = (suffix: string) => ({ ...tags, Name: `${props.name}-${suffix}` });
 
@@ -132,7 +131,7 @@ export class Network extends Construct {
     });
 
     this.vpcId = vpc.id;
-    this.cidrBlock = vpc.cidrBlock;
+    this.cidrBlock = cidrBlock;
     this.privateSubnetIds = privateRouteTables.map((p) => p.subnet.id);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateRouteTableIds = privateRouteTables.map((p) => p.routeTable.id);
@@ -157,30 +156,43 @@ export class Network extends Construct {
   }
 }
 
-function validateNetworkProps(cidrBlock: string, availabilityZones: readonly string[]): void {
-  if (!isUnresolved(cidrBlock)) {
-    const match = CIDR.exec(cidrBlock);
-    const octetsValid = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255);
-    const prefix = match ? Number(match[5]) : NaN;
-    if (!octetsValid || prefix < 16 || prefix > 20) {
-      throw new PropValidationError(
-        "Network",
-        "cidrBlock",
-        cidrBlock,
-        "an IPv4 CIDR block with a prefix from /16 to /20",
-        'use a private range such as "10.0.0.0/16"',
-      );
-    }
-  }
+function validateNetworkProps(scope: Construct, name: string, cidrBlock: string, availabilityZones: readonly string[]): void {
+  requireResourceName(scope, "name", name, 1, 48, 'give the network a short name such as "ml-serving"; it prefixes every Name tag');
+  requireIpv4Cidr(scope, "cidrBlock", cidrBlock, 16, 20);
   if (isUnresolved(availabilityZones)) return;
   const distinct = new Set(availabilityZones).size === availabilityZones.length;
   if (availabilityZones.length < 2 || availabilityZones.length > 3 || !distinct) {
     throw new PropValidationError(
-      "Network",
+      scope,
       "availabilityZones",
       availabilityZones,
       "two or three distinct availability zone names",
       'list two or three AZs of the region, for example ["us-east-1a", "us-east-1b"]',
     );
   }
+  const region = providerRegion(scope);
+  const regions = new Set(availabilityZones.map(regionOfZone));
+  if (regions.size > 1 || (region !== undefined && !regions.has(region))) {
+    throw new PropValidationError(
+      scope,
+      "availabilityZones",
+      availabilityZones,
+      `zones of one region${region ? `, the stack's region ${region}` : ""}`,
+      `use zones such as ["${region ?? [...regions][0]}a", "${region ?? [...regions][0]}b"]`,
+    );
+  }
+}
+
+/** "us-east-1a" -> "us-east-1"; zone ids and Local Zones keep their region prefix too. */
+function regionOfZone(zone: string): string {
+  return /^([a-z]{2}(-[a-z]+)+-\d+)/.exec(zone)?.[1] ?? zone;
+}
+
+/** The region of the stack's default AWS provider, when it is a literal. */
+function providerRegion(scope: Construct): string | undefined {
+  const provider = TerraformStack.of(scope)
+    .node.findAll()
+    .find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
+  const region = provider?.region;
+  return region === undefined || isUnresolved(region) ? undefined : region;
 }

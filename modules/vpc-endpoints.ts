@@ -2,9 +2,9 @@ import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
-import { PropValidationError, isUnresolved, requireNonEmpty } from "./internal/validation";
+import { Connections, IConnectable, Port } from "./connections";
+import { PropValidationError, isUnresolved, requireNonEmpty, requireResourceName } from "./internal/validation";
 
 export interface VpcEndpointsProps {
   /** Name prefix of the endpoints' security group and tags. */
@@ -15,8 +15,8 @@ export interface VpcEndpointsProps {
   readonly subnetIds: readonly string[];
   /** Service names after "com.amazonaws.<region>.", e.g. "ec2", "autoscaling", "sqs". @default ["ec2", "autoscaling"] */
   readonly services?: readonly string[];
-  /** Security groups admitted to the endpoints on 443. @default [] (add callers with allowHttpsFrom) */
-  readonly allowedSecurityGroupIds?: readonly string[];
+  /** Security groups admitted to the endpoints on 443, by a PascalCase name that keys their rules. @default - none (add callers with allowHttpsFrom) */
+  readonly allowedSecurityGroups?: Readonly<Record<string, string>>;
   /** Resolve the services' public DNS names to the endpoints inside the VPC. @default true */
   readonly privateDns?: boolean;
   /** Tags added to every resource. @default - no extra tags */
@@ -27,28 +27,34 @@ export interface VpcEndpointsProps {
  * Interface VPC endpoints so that functions in private subnets reach AWS APIs without NAT, behind
  * a security group that admits 443 from named security groups only.
  */
-export class VpcEndpoints extends Construct {
+export class VpcEndpoints extends Construct implements IConnectable {
   /** Security group of the endpoint network interfaces. */
   public readonly securityGroupId: string;
+  /** The endpoints' security group side: callers are admitted with one call that writes both sides. */
+  public readonly connections: Connections;
   /** Endpoint ids by service name. */
   public readonly endpointIds: Readonly<Record<string, string>>;
   /** The endpoint resources, for depends_on. */
   public readonly endpoints: readonly ITerraformDependable[];
-  private readonly tags: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: VpcEndpointsProps) {
     super(scope, id);
     const services = props.services ?? ["ec2", "autoscaling"];
-    validateEndpointProps(props, services);
-    this.tags = props.tags ?? {};
+    validateEndpointProps(this, props, services);
+    const tags = props.tags ?? {};
+    // A name prefix with create_before_destroy: a replacement creates the new group first.
     const securityGroup = new SecurityGroup(this, "SecurityGroup", {
-      name: `${props.name}-endpoints`,
+      namePrefix: `${props.name}-endpoints-`,
       description: `Interface endpoints of ${props.name}: HTTPS from named security groups only`,
       vpcId: props.vpcId,
-      tags: { ...this.tags, Name: `${props.name}-endpoints` },
+      tags: { ...tags, Name: `${props.name}-endpoints` },
+      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
-    (props.allowedSecurityGroupIds ?? []).forEach((groupId, i) => this.allowHttpsFrom(`Allowed${i}`, groupId));
+    this.connections = Connections.forOwner(this, securityGroup.id, tags);
+    for (const [name, groupId] of Object.entries(props.allowedSecurityGroups ?? {})) {
+      this.allowHttpsFrom(Connections.fromSecurityGroupId(name, groupId));
+    }
 
     const region = new DataAwsRegion(this, "Region");
     const endpoints = services.map(
@@ -62,7 +68,7 @@ export class VpcEndpoints extends Construct {
             privateDnsEnabled: props.privateDns ?? true,
             subnetIds: [...props.subnetIds],
             securityGroupIds: [securityGroup.id],
-            tags: { ...this.tags, Name: `${props.name}-${service}` },
+            tags: { ...tags, Name: `${props.name}-${service}` },
           }),
         ] as const,
     );
@@ -70,28 +76,21 @@ export class VpcEndpoints extends Construct {
     this.endpointIds = Object.fromEntries(endpoints.map(([service, endpoint]) => [service, endpoint.id]));
   }
 
-  /** Admits HTTPS from a security group; the id becomes part of the rule's Terraform address. */
-  public allowHttpsFrom(id: string, securityGroupId: string): void {
-    new VpcSecurityGroupIngressRule(this, `HttpsFrom${id}`, {
-      securityGroupId: this.securityGroupId,
-      referencedSecurityGroupId: securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: 443,
-      toPort: 443,
-      description: `HTTPS to the AWS API endpoints (${id})`,
-      tags: this.tags,
-    });
+  /** Admits HTTPS from a caller's security group: ingress on the endpoints, egress on the caller. */
+  public allowHttpsFrom(caller: IConnectable): void {
+    this.connections.allowFrom(caller, Port.tcp(443), "HTTPS to the AWS API endpoints");
   }
 }
 
-function validateEndpointProps(props: VpcEndpointsProps, services: readonly string[]): void {
-  requireNonEmpty("VpcEndpoints", "subnetIds", props.subnetIds, "pass the private subnet ids the callers run in");
-  requireNonEmpty("VpcEndpoints", "services", services, 'list at least one service, for example ["ec2", "autoscaling"]');
+function validateEndpointProps(scope: Construct, props: VpcEndpointsProps, services: readonly string[]): void {
+  requireResourceName(scope, "name", props.name, 1, 48, "use a short name; it prefixes the security group and Name tags");
+  requireNonEmpty(scope, "subnetIds", props.subnetIds, "pass the private subnet ids the callers run in");
+  requireNonEmpty(scope, "services", services, 'list at least one service, for example ["ec2", "autoscaling"]');
   if (isUnresolved(services)) return;
   const invalid = services.find((s) => !/^[a-z0-9][a-z0-9.-]*$/.test(s));
   if (invalid !== undefined || new Set(services).size !== services.length) {
     throw new PropValidationError(
-      "VpcEndpoints",
+      scope,
       "services",
       services,
       'distinct service names as they follow "com.amazonaws.<region>." (lowercase letters, digits, dots, hyphens)',

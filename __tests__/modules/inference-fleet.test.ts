@@ -16,11 +16,11 @@ import {
   WarmPoolState,
 } from "../../modules/inference-fleet";
 import { InferenceLoadBalancer } from "../../modules/inference-load-balancer";
+import { Connections } from "../../modules/connections";
 import { count, resources, single, synth } from "../support/synth";
 
 const loadBalancer = {
   targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/test/abc",
-  securityGroupId: "sg-alb",
   requestCountResourceLabel: "app/test/1/targetgroup/test/2",
   targetPort: 80,
 };
@@ -29,13 +29,15 @@ const base: InferenceFleetProps = {
   name: "test",
   vpcId: "vpc-1",
   subnetIds: ["subnet-a", "subnet-b"],
-  loadBalancer,
+  loadBalancer: { ...loadBalancer, connections: Connections.fromSecurityGroupId("LoadBalancer", "sg-alb") },
   imageId: "ami-0123456789abcdef0",
 };
 
 function fleet(overrides: Partial<InferenceFleetProps> = {}, extra?: (scope: Construct, fleet: InferenceFleet) => void) {
   return synth((scope) => {
-    const f = new InferenceFleet(scope, "Fleet", { ...base, ...overrides });
+    // The ALB's side is owned by the stack here, so both sides of each flow are visible.
+    const connections = new Connections({ name: "LoadBalancer", securityGroupId: "sg-alb", owner: scope });
+    const f = new InferenceFleet(scope, "Fleet", { ...base, loadBalancer: { ...loadBalancer, connections }, ...overrides });
     extra?.(scope, f);
   });
 }
@@ -97,7 +99,7 @@ describe("InferenceFleet", () => {
     });
 
     test("GIVEN extra groups, egress ranges and another port WHEN synthesized THEN each gets its own rule on that port", () => {
-      const { json } = fleet({ additionalIngressSecurityGroupIds: ["sg-a", "sg-b"], httpsEgressCidrBlocks: ["10.0.0.0/8"], appPort: 8080 });
+      const { json } = fleet({ additionalIngressSecurityGroups: { Monitoring: "sg-a", Profiler: "sg-b" }, httpsEgressCidrBlocks: ["10.0.0.0/8"], appPort: 8080 });
       const ingress = Object.values(resources(json, "aws_vpc_security_group_ingress_rule"));
       expect(ingress.map((r) => r.referenced_security_group_id).sort()).toEqual(["sg-a", "sg-alb", "sg-b"]);
       expect(ingress.every((r) => r.from_port === 8080 && r.to_port === 8080)).toBe(true);
@@ -106,7 +108,7 @@ describe("InferenceFleet", () => {
     });
 
     test("GIVEN allowAppTrafficFrom WHEN synthesized THEN a named rule admits that group", () => {
-      const { text } = fleet({}, (_scope, f) => f.allowAppTrafficFrom("Warmup", "sg-lambda", "Warmup Lambda"));
+      const { text } = fleet({}, (_scope, f) => f.allowAppTrafficFrom(Connections.fromSecurityGroupId("Warmup", "sg-lambda"), "Warmup Lambda"));
       expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { referenced_security_group_id: "sg-lambda", description: "Warmup Lambda", from_port: 80 });
     });
 
@@ -229,7 +231,7 @@ describe("InferenceFleet", () => {
 
     test("GIVEN a real load balancer WHEN scaling on requests THEN the label joins the ALB and target group ARN suffixes", () => {
       const { json } = synth((scope) => {
-        const alb = new InferenceLoadBalancer(scope, "LoadBalancer", { name: "test", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
+        const alb = new InferenceLoadBalancer(scope, "LoadBalancer", { name: "test", vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b"] });
         new InferenceFleet(scope, "Fleet", { ...base, loadBalancer: alb, scaling: { targetValue: 100 } });
       });
       const policy = single(json, "aws_autoscaling_policy").target_tracking_configuration as { predefined_metric_specification: { resource_label: string } };
@@ -274,7 +276,7 @@ describe("InferenceFleet", () => {
 
   describe("validation", () => {
     test.each<[string, Partial<InferenceFleetProps>, RegExp]>([
-      ["min > max", { minSize: 5, maxSize: 2 }, /InferenceFleet: invalid minSize = 5. Allowed: at most maxSize \(2\). Fix: lower minSize or raise maxSize/],
+      ["min > max", { minSize: 5, maxSize: 2 }, /InferenceFleet \(\S+\): invalid minSize = 5. Allowed: at most maxSize \(2\). Fix: lower minSize or raise maxSize/],
       ["desired below min", { minSize: 2, maxSize: 4, desiredCapacity: 1 }, /invalid desiredCapacity = 1. Allowed: a whole number from minSize \(2\) to maxSize \(4\)/],
       ["desired above max", { desiredCapacity: 9 }, /invalid desiredCapacity = 9/],
       ["heartbeat too short", { launchHook: { heartbeatTimeoutSeconds: 29 } }, /invalid launchHook.heartbeatTimeoutSeconds = 29. Allowed: an integer from 30 to 7200/],

@@ -88,9 +88,9 @@ describe("InferenceLoadBalancer", () => {
   });
 
   test.each<[string, Partial<InferenceLoadBalancerProps>, RegExp]>([
-    ["name too long", { name: "x".repeat(33) }, /InferenceLoadBalancer: invalid name = "x{33}". Allowed: 1 to 32 letters/],
+    ["name too long", { name: "x".repeat(33) }, /InferenceLoadBalancer \(\S+\): invalid name = "x{33}". Allowed: 1 to 32 letters/],
     ["name with underscore", { name: "my_alb" }, /invalid name = "my_alb"/],
-    ["no subnets", { subnetIds: [] }, /invalid subnetIds = \[\]. Allowed: a list with at least one element. Fix: pass the public subnet ids/],
+    ["no subnets", { subnetIds: [] }, /invalid subnetIds = \[\]. Allowed: at least two distinct subnets, in different AZs.*Fix: pass the public subnet ids/],
     ["port 0", { targetPort: 0 }, /invalid targetPort = 0. Allowed: an integer from 1 to 65535/],
     ["port 70000", { targetPort: 70000 }, /invalid targetPort = 70000/],
     ["no client CIDRs", { allowedCidrBlocks: [] }, /invalid allowedCidrBlocks = \[\]/],

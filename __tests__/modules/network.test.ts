@@ -69,7 +69,7 @@ describe("Network", () => {
   });
 
   test.each([
-    ["10.0.0.0", /cidrBlock = "10.0.0.0".*prefix from \/16 to \/20/],
+    ["10.0.0.0", /cidrBlock = "10.0.0.0".*n from 16 to 20/],
     ["10.0.0.0/24", /cidrBlock = "10.0.0.0\/24"/],
     ["10.0.0.0/8", /cidrBlock = "10.0.0.0\/8"/],
     ["300.0.0.0/16", /cidrBlock = "300.0.0.0\/16"/],
@@ -82,6 +82,6 @@ describe("Network", () => {
     [["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]],
     [["us-east-1a", "us-east-1a"]],
   ])("GIVEN availabilityZones %j WHEN synthesized THEN it fails with the allowed range", (availabilityZones) => {
-    expect(() => network({ availabilityZones })).toThrow(/Network: invalid availabilityZones = .*two or three distinct availability zone names.*Fix:/);
+    expect(() => network({ availabilityZones })).toThrow(/Network \(\S+\): invalid availabilityZones = .*two or three distinct availability zone names.*Fix:/);
   });
 });

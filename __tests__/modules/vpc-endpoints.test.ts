@@ -1,5 +1,6 @@
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Connections } from "../../modules/connections";
 import { VpcEndpoints, VpcEndpointsProps } from "../../modules/vpc-endpoints";
 import { count, resources, synth } from "../support/synth";
 
@@ -28,7 +29,7 @@ describe("VpcEndpoints", () => {
   });
 
   test("GIVEN services, allowed groups and private DNS off WHEN synthesized THEN 443 is admitted from those groups only", () => {
-    const { text, json } = endpoints({ services: ["sqs"], allowedSecurityGroupIds: ["sg-a"], privateDns: false }, (e) => e.allowHttpsFrom("Worker", "sg-b"));
+    const { text, json } = endpoints({ services: ["sqs"], allowedSecurityGroups: { Batch: "sg-a" }, privateDns: false }, (e) => e.allowHttpsFrom(Connections.fromSecurityGroupId("Worker", "sg-b")));
     expect(count(json, "aws_vpc_endpoint")).toBe(1);
     expect(text).toHaveResourceWithProperties(VpcEndpoint, { private_dns_enabled: false });
     const rules = Object.values(resources(json, "aws_vpc_security_group_ingress_rule"));
@@ -38,7 +39,7 @@ describe("VpcEndpoints", () => {
   });
 
   test.each<[Partial<VpcEndpointsProps>, RegExp]>([
-    [{ subnetIds: [] }, /VpcEndpoints: invalid subnetIds = \[\]/],
+    [{ subnetIds: [] }, /VpcEndpoints \(\S+\): invalid subnetIds = \[\]/],
     [{ services: [] }, /invalid services = \[\]/],
     [{ services: ["com.amazonaws.us-east-1.ec2", "EC2"] }, /invalid services = .*Fix: use for example \["ec2", "autoscaling"\], without the com.amazonaws prefix/],
     [{ services: ["ec2", "ec2"] }, /invalid services = \["ec2","ec2"\]/],

@@ -1,4 +1,4 @@
-import { PlanJson, ResourceChange } from "./offline-terraform";
+import { PlanJson, ResourceChange } from "../../testing/offline-terraform";
 
 type Kind = "create" | "update" | "delete" | "replace" | "read" | "no-op";
 
