@@ -42,7 +42,46 @@ function fleet(overrides: Partial<InferenceFleetProps> = {}, extra?: (scope: Con
   });
 }
 
+/** Warnings the construct added with Annotations. */
+function warnings(props: Partial<InferenceFleetProps>): string[] {
+  let found: string[] = [];
+  synth((scope) => {
+    const f = new InferenceFleet(scope, "Fleet", { ...base, ...props });
+    found = f.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+  });
+  return found;
+}
+
 describe("InferenceFleet", () => {
+  describe("warnings for risky but legal choices", () => {
+    test("GIVEN the default HTTPS egress WHEN synthesized THEN a warning names httpsEgressCidrBlocks", () => {
+      expect(warnings({})).toEqual([expect.stringMatching(/instances may reach any address on 443 .*Set httpsEgressCidrBlocks/)]);
+    });
+
+    test("GIVEN httpsEgressCidrBlocks set, even to 0.0.0.0/0 WHEN synthesized THEN no warning", () => {
+      expect(warnings({ httpsEgressCidrBlocks: ["0.0.0.0/0"] })).toEqual([]);
+    });
+
+    test("GIVEN desiredCapacity with a scaling policy WHEN synthesized THEN a warning says scaling owns it", () => {
+      expect(warnings({ httpsEgressCidrBlocks: ["0.0.0.0/0"], desiredCapacity: 2, maxSize: 4, scaling: { targetValue: 100 } })).toEqual([
+        expect.stringMatching(/desiredCapacity \(2\) applies only when the group is created; the scaling policy owns it afterwards/),
+      ]);
+    });
+  });
+
+  test("GIVEN a name WHEN synthesized THEN the security group is named by prefix and replaced create-before-destroy", () => {
+    const group = single(fleet().json, "aws_security_group");
+    expect(group).toMatchObject({ name_prefix: "test-instances-", lifecycle: { create_before_destroy: true }, tags: { Name: "test-instances" } });
+    expect(group.name).toBeUndefined();
+  });
+
+  test("GIVEN extra ingress groups WHEN one is removed THEN the other's rule keeps its address", () => {
+    const ids = (additionalIngressSecurityGroups: Record<string, string>) =>
+      Object.keys(resources(fleet({ additionalIngressSecurityGroups }).json, "aws_vpc_security_group_ingress_rule"));
+    const before = ids({ Monitoring: "sg-a", Profiler: "sg-b" });
+    expect(ids({ Profiler: "sg-b" })).toEqual(before.filter((id) => !id.includes("Monitoring")));
+  });
+
   describe("launch template", () => {
     test("GIVEN defaults WHEN synthesized THEN a c6i.xlarge template with IMDSv2, an encrypted gp3 root and no public IP", () => {
       const { text } = fleet({ userData: "#!/bin/bash\necho hi\n" });
@@ -275,6 +314,24 @@ describe("InferenceFleet", () => {
   });
 
   describe("validation", () => {
+    test.each([
+      ["c6i.metal", "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"],
+      ["c7g.xlarge", "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"],
+      ["c7g.xlarge", "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"],
+      ["t4g.large", "ami-0123456789abcdef0"],
+    ])("GIVEN %s with %s WHEN synthesized THEN the pair is accepted", (instanceType, imageId) => {
+      expect(single(fleet({ instanceType, imageId }).json, "aws_launch_template").instance_type).toBe(instanceType);
+    });
+
+    test("GIVEN two fleets in one stack WHEN one is invalid THEN the error names its construct path", () => {
+      const build = () =>
+        synth((scope) => {
+          new InferenceFleet(scope, "Cpu", { ...base, name: "cpu" });
+          new InferenceFleet(scope, "Gpu", { ...base, name: "gpu", minSize: 3, maxSize: 2 });
+        });
+      expect(build).toThrow(/^InferenceFleet \(\S+\/Gpu\): invalid minSize = 3/);
+    });
+
     test.each<[string, Partial<InferenceFleetProps>, RegExp]>([
       ["min > max", { minSize: 5, maxSize: 2 }, /InferenceFleet \(\S+\): invalid minSize = 5. Allowed: at most maxSize \(2\). Fix: lower minSize or raise maxSize/],
       ["desired below min", { minSize: 2, maxSize: 4, desiredCapacity: 1 }, /invalid desiredCapacity = 1. Allowed: a whole number from minSize \(2\) to maxSize \(4\)/],
@@ -298,6 +355,31 @@ describe("InferenceFleet", () => {
       ["refresh percentage", { instanceRefresh: { minHealthyPercentage: 101 } }, /invalid instanceRefresh.minHealthyPercentage = 101/],
       ["scaling target", { scaling: { targetValue: 0 } }, /invalid scaling.targetValue = 0. Allowed: a number greater than 0/],
       ["fractional size", { minSize: 1.5 }, /invalid minSize = 1.5/],
+      ["a 2-character name", { name: "ab" }, /InferenceFleet \(\S+\): invalid name = "ab". Allowed: 3 to 32 letters, digits and hyphens/],
+      ["a 1-character name", { name: "a" }, /invalid name = "a"/],
+      [
+        "an arm64 type with the x86_64 image",
+        { instanceType: "c6g.xlarge", imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" },
+        /invalid instanceType = "c6g.xlarge". Allowed: an x86_64 instance type, because imageId .* is an x86_64 image. Fix: use an x86_64 type such as c6i.xlarge, or the arm64 image \(resolve:ssm:\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-kernel-default-arm64\)/,
+      ],
+      [
+        "an x86_64 type with the arm64 image",
+        { instanceType: "c6i.xlarge", imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" },
+        /invalid instanceType = "c6i.xlarge". Allowed: an arm64 instance type.*Fix: use an arm64 \(Graviton\) type/,
+      ],
+      [
+        "a Graviton Spot type among x86_64 ones",
+        { spot: { instanceTypes: ["c6i.xlarge", "c7g.xlarge"] }, imageId: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" },
+        /invalid spot.instanceTypes\[1\] = "c7g.xlarge"/,
+      ],
+      [
+        "an arm64 type with the x86_64 ECS image",
+        { instanceType: "c7g.2xlarge", imageId: "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id" },
+        /invalid instanceType = "c7g.2xlarge". Allowed: an x86_64 instance type/,
+      ],
+      ["a malformed egress CIDR", { httpsEgressCidrBlocks: ["10.0.0.0/33"] }, /invalid httpsEgressCidrBlocks\[0\] = "10.0.0.0\/33"/],
+      ["an egress CIDR with host bits", { httpsEgressCidrBlocks: ["10.0.5.0/16"] }, /invalid httpsEgressCidrBlocks\[0\] = "10.0.5.0\/16".*Fix: use "10.0.0.0\/16"/],
+      ["an unnamed extra group", { additionalIngressSecurityGroups: { "sg-123": "sg-123" } }, /invalid additionalIngressSecurityGroups = "sg-123". Allowed: PascalCase names/],
     ])("GIVEN %s WHEN synthesized THEN it fails naming prop, value, allowed and fix", (_label, overrides, message) => {
       expect(() => fleet(overrides)).toThrow(message);
     });

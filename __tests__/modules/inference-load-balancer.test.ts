@@ -87,6 +87,29 @@ describe("InferenceLoadBalancer", () => {
     expect(single(json, "aws_security_group").vpc_id).toBe("vpc-1");
   });
 
+  test.each([
+    ["an ACM certificate", "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"],
+    ["an IAM server certificate", "arn:aws:iam::123456789012:server-certificate/inference"],
+    ["a GovCloud ACM certificate", "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abc"],
+  ])("GIVEN %s WHEN synthesized THEN HTTPS is served with it", (_label, certificateArn) => {
+    const { json } = loadBalancer({ certificateArn });
+    expect(Object.values(resources(json, "aws_lb_listener")).find((l) => l.port === 443)).toMatchObject({ certificate_arn: certificateArn });
+  });
+
+  test("GIVEN client CIDRs WHEN one is removed THEN the remaining rules keep their addresses", () => {
+    const ids = (allowedCidrBlocks: string[]) => Object.keys(resources(loadBalancer({ allowedCidrBlocks }).json, "aws_vpc_security_group_ingress_rule"));
+    const before = ids(["10.0.0.0/8", "172.16.0.0/12"]);
+    expect(ids(["172.16.0.0/12"])).toEqual(before.filter((id) => !id.includes("10-0-0-0-8")));
+  });
+
+  test("GIVEN a name WHEN synthesized THEN the security group and target group are named by prefix and replaced create-before-destroy", () => {
+    const { json } = loadBalancer({ name: "warmfleet-dev" });
+    expect(single(json, "aws_security_group")).toMatchObject({ name_prefix: "warmfleet-dev-alb-", lifecycle: { create_before_destroy: true } });
+    expect(single(json, "aws_security_group").name).toBeUndefined();
+    expect(single(json, "aws_lb_target_group")).toMatchObject({ name_prefix: "warmfl", lifecycle: { create_before_destroy: true }, tags: { Name: "warmfleet-dev" } });
+    expect(single(json, "aws_lb").name).toBe("warmfleet-dev");
+  });
+
   test.each<[string, Partial<InferenceLoadBalancerProps>, RegExp]>([
     ["name too long", { name: "x".repeat(33) }, /InferenceLoadBalancer \(\S+\): invalid name = "x{33}". Allowed: 1 to 32 letters/],
     ["name with underscore", { name: "my_alb" }, /invalid name = "my_alb"/],
@@ -102,6 +125,14 @@ describe("InferenceLoadBalancer", () => {
     ["unhealthy threshold", { healthCheck: { unhealthyThreshold: 1 } }, /invalid healthCheck.unhealthyThreshold = 1/],
     ["timeout >= interval", { healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } }, /invalid healthCheck.timeoutSeconds = 10. Allowed: less than healthCheck.intervalSeconds \(10\)/],
     ["relative path", { healthCheck: { path: "health" } }, /invalid healthCheck.path = "health". Allowed: an absolute path/],
+    ["one subnet", { subnetIds: ["subnet-a"] }, /invalid subnetIds = \["subnet-a"\]. Allowed: at least two distinct subnets/],
+    ["the same subnet twice", { subnetIds: ["subnet-a", "subnet-a"] }, /invalid subnetIds = \["subnet-a","subnet-a"\]/],
+    ["an empty certificate", { certificateArn: "" }, /invalid certificateArn = "". Allowed: an ACM certificate ARN .* or an IAM server certificate ARN .* Fix: pass the ARN of an issued certificate/],
+    ["a certificate that is not an ARN", { certificateArn: "not-an-arn" }, /invalid certificateArn = "not-an-arn"/],
+    ["a KMS key for a certificate", { certificateArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, /invalid certificateArn = "arn:aws:kms:/],
+    ["a malformed client CIDR", { allowedCidrBlocks: ["10.0.0.0/8", "10.0.0/24"] }, /invalid allowedCidrBlocks\[1\] = "10.0.0\/24"/],
+    ["a client CIDR with host bits", { allowedCidrBlocks: ["192.168.1.10/24"] }, /invalid allowedCidrBlocks\[0\] = "192.168.1.10\/24".*Fix: use "192.168.1.0\/24"/],
+    ["a duplicate client CIDR", { allowedCidrBlocks: ["10.0.0.0/8", "10.0.0.0/8"] }, /invalid allowedCidrBlocks = .*Allowed: distinct CIDR blocks/],
   ])("GIVEN %s WHEN synthesized THEN it fails with the prop named", (_label, overrides, message) => {
     expect(() => loadBalancer(overrides)).toThrow(message);
   });

@@ -2,6 +2,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Network, NatGateways, NetworkProps } from "../../modules/network";
 import { count, resources, synth } from "../support/synth";
 
@@ -73,6 +74,8 @@ describe("Network", () => {
     ["10.0.0.0/24", /cidrBlock = "10.0.0.0\/24"/],
     ["10.0.0.0/8", /cidrBlock = "10.0.0.0\/8"/],
     ["300.0.0.0/16", /cidrBlock = "300.0.0.0\/16"/],
+    ["10.0.5.0/16", /Network \(\S+\): invalid cidrBlock = "10.0.5.0\/16". Allowed: .*no host bits set. Fix: use "10.0.0.0\/16"/],
+    ["10.1.2.3/20", /invalid cidrBlock = "10.1.2.3\/20".*Fix: use "10.1.0.0\/20"/],
   ])("GIVEN cidrBlock %s WHEN synthesized THEN it fails naming the prop", (cidrBlock, message) => {
     expect(() => network({ cidrBlock })).toThrow(message);
   });
@@ -83,5 +86,37 @@ describe("Network", () => {
     [["us-east-1a", "us-east-1a"]],
   ])("GIVEN availabilityZones %j WHEN synthesized THEN it fails with the allowed range", (availabilityZones) => {
     expect(() => network({ availabilityZones })).toThrow(/Network \(\S+\): invalid availabilityZones = .*two or three distinct availability zone names.*Fix:/);
+  });
+
+  test.each<[string, Partial<NetworkProps>, RegExp]>([
+    ["an empty name", { name: "" }, /Network \(\S+\): invalid name = "". Allowed: 1 to 48 letters, digits and hyphens/],
+    ["zones of two regions", { availabilityZones: ["us-east-1a", "eu-west-1b"] }, /invalid availabilityZones = \["us-east-1a","eu-west-1b"\]. Allowed: zones of one region/],
+  ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, message) => {
+    expect(() => network(overrides)).toThrow(message);
+  });
+
+  test("GIVEN a stack in eu-west-1 WHEN the zones are us-east-1's THEN it fails naming the stack's region", () => {
+    const build = () =>
+      synth((scope) => {
+        new AwsProvider(scope, "aws", { region: "eu-west-1" });
+        new Network(scope, "Network", base);
+      });
+    expect(build).toThrow(/invalid availabilityZones = \["us-east-1a","us-east-1b"\]. Allowed: zones of one region, the stack's region eu-west-1. Fix: use zones such as \["eu-west-1a", "eu-west-1b"\]/);
+  });
+
+  test("GIVEN a stack in eu-west-1 WHEN its own zones are used THEN it synthesizes", () => {
+    const { json } = synth((scope) => {
+      new AwsProvider(scope, "aws", { region: "eu-west-1" });
+      new Network(scope, "Network", { ...base, availabilityZones: ["eu-west-1a", "eu-west-1c"] });
+    });
+    expect(Object.values(resources(json, "aws_subnet")).map((s) => s.availability_zone)).toContain("eu-west-1c");
+  });
+
+  test("GIVEN a network WHEN its cidrBlock attribute is read THEN it is the literal block, usable as a rule key", () => {
+    let cidrBlock = "";
+    synth((scope) => {
+      cidrBlock = new Network(scope, "Network", { ...base, cidrBlock: "10.8.0.0/16" }).cidrBlock;
+    });
+    expect(cidrBlock).toBe("10.8.0.0/16");
   });
 });
