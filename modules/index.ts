@@ -5,4 +5,5 @@ export * from "./inference-load-balancer";
 export * from "./inference-fleet";
 export * from "./vpc-endpoints";
 export * from "./warmup-hook";
+export * from "./warmup-settings";
 export { PropValidationError } from "./internal/validation";

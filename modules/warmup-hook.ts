@@ -5,7 +5,6 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -19,9 +18,14 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { Connections, IConnectable, Port } from "./connections";
+import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
 import { assumeRolePolicy, policyDocument } from "./internal/policies";
-import { PropValidationError, requireIntegerInRange } from "./internal/validation";
+import { vcpusOfInstanceType } from "./internal/instance-types";
+import { PropValidationError, isUnresolved, requireIntegerInRange } from "./internal/validation";
 import { deterministicZip, unzipFile } from "./internal/zip";
+import { requireSettingInRange } from "./internal/warmup-settings";
+import { WARMUP_SETTINGS } from "./warmup-settings";
 
 /** HTTP method of the warmup requests. */
 export enum WarmupMethod {
@@ -39,24 +43,29 @@ export enum IncompleteWarmupResult {
 }
 
 /** What the warmup path needs of the fleet it warms; InferenceFleet provides all of it. */
-export interface WarmupTarget {
+export interface WarmupTarget extends IConnectable {
+  /** Name of the Auto Scaling group. */
   readonly autoScalingGroupName: string;
+  /** Name of its launch lifecycle hook; required by WarmupHook. */
   readonly launchHookName?: string;
+  /** Heartbeat timeout of that hook in seconds. */
   readonly launchHookHeartbeatTimeoutSeconds?: number;
-  readonly securityGroupId: string;
+  /** Port the server listens on. */
   readonly appPort: number;
+  /** VPC of the instances. */
   readonly vpcId: string;
+  /** Subnets of the instances. */
   readonly subnetIds: readonly string[];
+  /** Instance type the worker count is derived from. */
   readonly instanceType: string;
-  allowAppTrafficFrom(id: string, securityGroupId: string, description: string): void;
+  /** Makes the group wait for these resources before its first launch. */
   addLaunchDependency(...dependencies: ITerraformDependable[]): void;
 }
 
 /** The interface endpoints the function calls AWS through; VpcEndpoints provides it. */
-export interface ApiEndpoints {
-  readonly securityGroupId: string;
+export interface ApiEndpoints extends IConnectable {
+  /** The endpoint resources; the fleet's first launch waits for them. */
   readonly endpoints: readonly ITerraformDependable[];
-  allowHttpsFrom(id: string, securityGroupId: string): void;
 }
 
 export interface WarmupHookProps {
@@ -78,7 +87,7 @@ export interface WarmupHookProps {
   readonly bodyFile?: string;
   /** Content type of the body. @default "application/json" */
   readonly contentType?: string;
-  /** Worker processes per instance (uWSGI processes). @default - the vCPUs of the fleet's instance type */
+  /** Worker processes per instance (uWSGI processes). @default - the vCPUs of the fleet's instance type, for C-family types; required for others */
   readonly workersPerInstance?: number;
   /** Requests per warmup round; at least workersPerInstance. @default - 2 x workersPerInstance */
   readonly concurrency?: number;
@@ -124,7 +133,6 @@ export interface WarmupHookProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const SCOPE = "WarmupHook";
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /**
@@ -133,7 +141,7 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
  * completes the lifecycle action. Everything here exists before the group launches its first
  * instance, so even the first instances of a new stack are warmed.
  */
-export class WarmupHook extends Construct {
+export class WarmupHook extends Construct implements IConnectable, IGrantable {
   /** Name of the warmup function. */
   public readonly functionName: string;
   /** ARN of the warmup function. */
@@ -146,26 +154,39 @@ export class WarmupHook extends Construct {
   public readonly deadLetterQueueArn: string;
   /** Name of the function's log group. */
   public readonly logGroupName: string;
+  /** Name of the function's IAM role. */
+  public readonly roleName: string;
+  /** Worker processes warmed per instance. */
+  public readonly workersPerInstance: number;
+  /** The function's security group side. */
+  public readonly connections: Connections;
+  private readonly grants: RoleGrants;
 
   constructor(scope: Construct, id: string, props: WarmupHookProps) {
     super(scope, id);
     const { fleet } = props;
-    const hook = requireHook(fleet);
-    const workers = validateWarmupProps(props);
+    const hook = requireHook(this, fleet);
+    const workers = workersPerInstance(this, props);
+    validateWarmupProps(this, props, workers);
+    this.workersPerInstance = workers;
     const tags = props.tags ?? {};
     const name = `${fleet.autoScalingGroupName}-warmup`;
     this.functionName = name;
 
     const securityGroup = this.securityGroup(name, props, tags);
     this.securityGroupId = securityGroup.id;
+    this.connections = Connections.forOwner(this, securityGroup.id, tags);
+    this.allowFlows(props);
     const queue = new SqsQueue(this, "DeadLetterQueue", { name: `${name}-dlq`, messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true, tags });
     this.deadLetterQueueArn = queue.arn;
     const logGroup = new CloudwatchLogGroup(this, "LogGroup", { name: `/aws/lambda/${name}`, retentionInDays: props.logRetentionDays ?? 30, tags });
     this.logGroupName = logGroup.name;
     const { role, policies } = this.role(name, fleet.autoScalingGroupName, logGroup, queue, tags);
+    this.roleName = role.name;
+    this.grants = new RoleGrants(this, role.name);
 
     // A ready, deterministic zip: synth only copies and hashes it instead of zipping 2.6 MB again.
-    const bundle = new TerraformAsset(this, "Bundle", { path: stageBundle(props), type: AssetType.FILE });
+    const bundle = new TerraformAsset(this, "Bundle", { path: stageBundle(this, props), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "Function", {
       functionName: name,
       description: `Warms ${fleet.autoScalingGroupName}'s new instances before they take traffic`,
@@ -235,47 +256,31 @@ export class WarmupHook extends Construct {
     fleet.addLaunchDependency(fn, invokeConfig, rule, target, permission, queuePolicy, ...(props.endpoints?.endpoints ?? []));
   }
 
+  /** Adds a statement to the function's role (a bucket holding warmup payloads, say). */
+  public addToRolePolicy(statement: PolicyStatement): void {
+    this.grants.add(statement);
+  }
+
   private securityGroup(name: string, props: WarmupHookProps, tags: Readonly<Record<string, string>>): SecurityGroup {
-    const { fleet, endpoints } = props;
-    const securityGroup = new SecurityGroup(this, "SecurityGroup", {
-      name,
-      description: `Warmup function of ${fleet.autoScalingGroupName}: egress to the fleet's app port and the AWS API endpoints only`,
-      vpcId: fleet.vpcId,
+    // A name prefix with create_before_destroy: a replacement creates the new group first.
+    return new SecurityGroup(this, "SecurityGroup", {
+      namePrefix: `${name}-`,
+      description: `Warmup function of ${props.fleet.autoScalingGroupName}: egress to the fleet's app port and the AWS API endpoints only`,
+      vpcId: props.fleet.vpcId,
       tags: { ...tags, Name: name },
+      lifecycle: { createBeforeDestroy: true },
     });
-    new VpcSecurityGroupEgressRule(this, "EgressToFleet", {
-      securityGroupId: securityGroup.id,
-      referencedSecurityGroupId: fleet.securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: fleet.appPort,
-      toPort: fleet.appPort,
-      description: "Health checks and warmup requests to the instances",
-      tags,
-    });
-    fleet.allowAppTrafficFrom("WarmupFunction", securityGroup.id, "Warmup function");
+  }
+
+  /** Health checks and warmup requests to the instances; AWS APIs through the endpoints, or NAT. */
+  private allowFlows(props: WarmupHookProps): void {
+    const { fleet, endpoints } = props;
+    this.connections.allowTo(fleet, Port.tcp(fleet.appPort), "Warmup function: health checks and warmup requests");
     if (endpoints) {
-      new VpcSecurityGroupEgressRule(this, "EgressToEndpoints", {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: endpoints.securityGroupId,
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: "EC2 and Auto Scaling APIs through the interface endpoints",
-        tags,
-      });
-      endpoints.allowHttpsFrom("WarmupFunction", securityGroup.id);
+      this.connections.allowTo(endpoints, Port.tcp(443), "Warmup function: EC2 and Auto Scaling APIs through the interface endpoints");
     } else {
-      new VpcSecurityGroupEgressRule(this, "EgressToAwsApis", {
-        securityGroupId: securityGroup.id,
-        cidrIpv4: "0.0.0.0/0",
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        description: "EC2 and Auto Scaling APIs through NAT",
-        tags,
-      });
+      this.connections.allowToCidr("0.0.0.0/0", Port.tcp(443), "EC2 and Auto Scaling APIs through NAT");
     }
-    return securityGroup;
   }
 
   private role(
@@ -336,57 +341,37 @@ export class WarmupHook extends Construct {
   }
 }
 
-/** vCPUs of C/M/R-style instance sizes: 2 per "large", so uWSGI's one-worker-per-vCPU count. */
-export function vcpusOf(instanceType: string): number | undefined {
-  const size = instanceType.split(".")[1] ?? "";
-  if (size === "medium") return 1;
-  if (size === "large") return 2;
-  if (size === "xlarge") return 4;
-  const multiple = /^(\d+)xlarge$/.exec(size);
-  return multiple ? 4 * Number(multiple[1]) : undefined;
-}
-
 interface LaunchHook {
   readonly name: string;
   readonly heartbeatTimeoutSeconds: number;
 }
 
-function requireHook(fleet: WarmupTarget): LaunchHook {
+function requireHook(scope: Construct, fleet: WarmupTarget): LaunchHook {
   if (fleet.launchHookName === undefined || fleet.launchHookHeartbeatTimeoutSeconds === undefined) {
-    throw new PropValidationError(SCOPE, "fleet", fleet.autoScalingGroupName, "a fleet with a launch lifecycle hook", "set launchHook on the InferenceFleet (for example launchHook: {})");
+    throw new PropValidationError(scope, "fleet", fleet.autoScalingGroupName, "a fleet with a launch lifecycle hook", "set launchHook on the InferenceFleet (for example launchHook: {})");
   }
   return { name: fleet.launchHookName, heartbeatTimeoutSeconds: fleet.launchHookHeartbeatTimeoutSeconds };
 }
 
 function environment(props: WarmupHookProps, fleet: WarmupTarget, hook: LaunchHook, workers: number): Record<string, string> {
-  const concurrency = props.concurrency ?? 2 * workers;
-  const variables: Record<string, string | undefined> = {
+  const S = WARMUP_SETTINGS;
+  const concurrency = props.concurrency ?? S.concurrency.derived.times * workers;
+  // Every setting is written out, defaults included, so the plan shows what the function runs with.
+  const fixed = Object.values(S).map((setting): [string, unknown] => [setting.env, "derived" in setting ? undefined : (props[setting.prop] ?? setting.default)]);
+  const variables: Record<string, unknown> = {
     NODE_OPTIONS: "--enable-source-maps",
-    WARMUP_AUTO_SCALING_GROUP_NAME: fleet.autoScalingGroupName,
-    WARMUP_PORT: String(fleet.appPort),
-    WARMUP_HEALTH_PATH: props.healthPath ?? "/health",
-    WARMUP_PATH: props.warmupPath ?? "/predict",
-    WARMUP_METHOD: props.method ?? WarmupMethod.POST,
-    WARMUP_BODY: props.bodyFile ? undefined : (props.body ?? "{}"),
-    WARMUP_BODY_FILE: props.bodyFile ? `payload/${basename(props.bodyFile)}` : undefined,
-    WARMUP_CONTENT_TYPE: props.contentType ?? "application/json",
-    WARMUP_CONCURRENCY: String(concurrency),
-    WARMUP_CLEAN_ROUNDS: String(props.cleanRounds ?? 2),
-    WARMUP_COLD_FACTOR: String(props.coldFactor ?? 3),
-    WARMUP_COLD_TOLERANCE_MS: String(props.coldToleranceMs ?? 100),
-    WARMUP_MAX_REQUESTS: String(props.maxRequests ?? 10 * concurrency),
-    WARMUP_MAX_FAILED_ROUNDS: String(props.maxFailedRounds ?? 3),
-    WARMUP_REQUEST_TIMEOUT_SECONDS: String(props.requestTimeoutSeconds ?? 60),
-    WARMUP_HEALTH_TIMEOUT_SECONDS: String(props.healthRequestTimeoutSeconds ?? 2),
-    WARMUP_HEALTH_DEADLINE_SECONDS: String(props.healthDeadlineSeconds ?? 600),
-    WARMUP_SAFETY_MARGIN_SECONDS: String(props.safetyMarginSeconds ?? 10),
-    WARMUP_AWS_TIMEOUT_MS: String(props.awsRequestTimeoutMs ?? 5000),
-    WARMUP_METRICS_NAMESPACE: props.metricsNamespace ?? "Warmfleet/Warmup",
+    ...Object.fromEntries(fixed),
+    [S.autoScalingGroupName.env]: fleet.autoScalingGroupName,
+    [S.port.env]: fleet.appPort,
+    [S.concurrency.env]: concurrency,
+    [S.maxRequests.env]: props.maxRequests ?? S.maxRequests.derived.times * concurrency,
     // A third of the hook's timeout: two heartbeats may be lost before the action times out.
-    WARMUP_HEARTBEAT_INTERVAL_SECONDS: String(Math.max(5, Math.floor(hook.heartbeatTimeoutSeconds / 3))),
-    WARMUP_ON_INCOMPLETE: props.onIncomplete ?? IncompleteWarmupResult.CONTINUE,
+    [S.heartbeatIntervalSeconds.env]: Math.max(S.heartbeatIntervalSeconds.min, Math.floor(hook.heartbeatTimeoutSeconds / 3)),
+    // The body file travels inside the bundle, and replaces the inline body.
+    [S.body.env]: props.bodyFile ? undefined : (props.body ?? S.body.default),
+    [S.bodyFile.env]: props.bodyFile ? `payload/${basename(props.bodyFile)}` : undefined,
   };
-  return Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => e[1] !== undefined));
+  return Object.fromEntries(Object.entries(variables).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])));
 }
 
 function defaultBundle(): string {
@@ -397,10 +382,10 @@ function defaultBundle(): string {
  * The bundle zip, or a copy of it with the body file added under payload/. The copy is named by
  * the hash of what it holds, so repeated synths reuse it instead of piling up copies.
  */
-function stageBundle(props: WarmupHookProps): string {
+function stageBundle(scope: Construct, props: WarmupHookProps): string {
   const bundle = props.bundle ?? defaultBundle();
   if (!existsSync(bundle)) {
-    throw new PropValidationError(SCOPE, "bundle", bundle, "the zip of the built function", "run `npm run build` (npm run synth does it first)");
+    throw new PropValidationError(scope, "bundle", bundle, "the zip of the built function", "run `npm run build` (npm run synth does it first)");
   }
   if (!props.bodyFile) return bundle;
   const files = { ...unzipFile(bundle), [`payload/${basename(props.bodyFile)}`]: readFileSync(props.bodyFile) };
@@ -413,53 +398,59 @@ function stageBundle(props: WarmupHookProps): string {
   return staged;
 }
 
-/** Validates the props and returns the worker count per instance. */
-function validateWarmupProps(props: WarmupHookProps): number {
-  const workers = props.workersPerInstance ?? vcpusOf(props.fleet.instanceType);
-  if (workers === undefined) {
+/**
+ * Server workers per instance: as given, or one per vCPU of a C-family type warmfleet knows.
+ * Any other type needs the count stated, because guessing it wrong leaves workers cold.
+ */
+function workersPerInstance(scope: Construct, props: WarmupHookProps): number {
+  if (props.workersPerInstance !== undefined) {
+    requireIntegerInRange(scope, "workersPerInstance", props.workersPerInstance, 1, 1024, "use the number of server worker processes per instance");
+    return props.workersPerInstance;
+  }
+  const instanceType = props.fleet.instanceType;
+  const vcpus = isUnresolved(instanceType) ? undefined : vcpusOfInstanceType(instanceType);
+  if (vcpus === undefined) {
     throw new PropValidationError(
-      SCOPE,
-      "workersPerInstance",
-      props.fleet.instanceType,
-      "a worker count, which cannot be derived from this instance type",
-      "set workersPerInstance to the number of uWSGI processes per instance",
+      scope,
+      "fleet.instanceType",
+      instanceType,
+      "a C-family type whose vCPUs warmfleet knows (every c6i size up to c6i.metal; large to Nxlarge of other C families) when workersPerInstance is not set",
+      "set workersPerInstance to the number of server worker processes per instance (one per vCPU for the example server)",
     );
   }
-  requireIntegerInRange(SCOPE, "workersPerInstance", workers, 1, 1024, "use the number of server worker processes per instance");
-  requireIntegerInRange(SCOPE, "concurrency", props.concurrency, workers, 4096, `use at least workersPerInstance (${workers}): a narrower round can leave workers cold`);
-  requireIntegerInRange(SCOPE, "cleanRounds", props.cleanRounds, 1, 20, "use 1 to 20 rounds");
-  requireIntegerInRange(SCOPE, "maxRequests", props.maxRequests, props.concurrency ?? 2 * workers, 1_000_000, "allow at least one round of requests");
-  requireIntegerInRange(SCOPE, "requestTimeoutSeconds", props.requestTimeoutSeconds, 1, 900, "use 1 to 900 seconds");
-  requireIntegerInRange(SCOPE, "healthDeadlineSeconds", props.healthDeadlineSeconds, 1, 7200, "use 1 to 7200 seconds");
-  requireIntegerInRange(SCOPE, "coldToleranceMs", props.coldToleranceMs, 0, 60_000, "use 0 to 60000 ms");
-  requireIntegerInRange(SCOPE, "maxFailedRounds", props.maxFailedRounds, 1, 100, "use 1 to 100 rounds");
-  requireIntegerInRange(SCOPE, "healthRequestTimeoutSeconds", props.healthRequestTimeoutSeconds, 1, 60, "use 1 to 60 seconds");
-  requireIntegerInRange(SCOPE, "safetyMarginSeconds", props.safetyMarginSeconds, 1, 300, "use 1 to 300 seconds");
-  requireIntegerInRange(SCOPE, "awsRequestTimeoutMs", props.awsRequestTimeoutMs, 100, 60_000, "use 100 to 60000 ms");
-  requireIntegerInRange(SCOPE, "timeoutSeconds", props.timeoutSeconds, 30, 900, "use 30 to 900 seconds (Lambda's maximum is 900)");
-  requireIntegerInRange(SCOPE, "memoryMb", props.memoryMb, 128, 10240, "use 128 to 10240 MB");
-  requireIntegerInRange(SCOPE, "retryAttempts", props.retryAttempts, 0, 2, "use 0 to 2 (Lambda's asynchronous retry limit)");
-  requireIntegerInRange(SCOPE, "maxEventAgeSeconds", props.maxEventAgeSeconds, 60, 21600, "use 60 to 21600 seconds");
-  requireIntegerInRange(SCOPE, "ruleRetryAttempts", props.ruleRetryAttempts, 0, 185, "use 0 to 185");
-  if (props.coldFactor !== undefined && !(props.coldFactor >= 1.1 && props.coldFactor <= 100)) {
-    throw new PropValidationError(SCOPE, "coldFactor", props.coldFactor, "a number from 1.1 to 100", "use for example 3: a response three times slower than warm is cold");
+  return vcpus;
+}
+
+/** Validates the props against the worker count. */
+function validateWarmupProps(scope: Construct, props: WarmupHookProps, workers: number): void {
+  const S = WARMUP_SETTINGS;
+  // Floors above the Lambda's own: a round narrower than the workers can leave some of them cold,
+  // and the budget must cover at least one round.
+  requireIntegerInRange(scope, "concurrency", props.concurrency, workers, S.concurrency.max, `use at least workersPerInstance (${workers}): a narrower round can leave workers cold`);
+  requireIntegerInRange(scope, "maxRequests", props.maxRequests, props.concurrency ?? S.concurrency.derived.times * workers, S.maxRequests.max, "allow at least one round of requests");
+  for (const setting of Object.values(S)) {
+    if (setting.prop !== undefined && "min" in setting) requireSettingInRange(scope, setting, props[setting.prop]);
   }
+  requireIntegerInRange(scope, "timeoutSeconds", props.timeoutSeconds, 30, 900, "use 30 to 900 seconds (Lambda's maximum is 900)");
+  requireIntegerInRange(scope, "memoryMb", props.memoryMb, 128, 10240, "use 128 to 10240 MB");
+  requireIntegerInRange(scope, "retryAttempts", props.retryAttempts, 0, 2, "use 0 to 2 (Lambda's asynchronous retry limit)");
+  requireIntegerInRange(scope, "maxEventAgeSeconds", props.maxEventAgeSeconds, 60, 21600, "use 60 to 21600 seconds");
+  requireIntegerInRange(scope, "ruleRetryAttempts", props.ruleRetryAttempts, 0, 185, "use 0 to 185");
   if (props.logRetentionDays !== undefined && !RETENTION_DAYS.includes(props.logRetentionDays)) {
-    throw new PropValidationError(SCOPE, "logRetentionDays", props.logRetentionDays, `one of ${RETENTION_DAYS.join(", ")}`, "pick the nearest allowed value");
+    throw new PropValidationError(scope, "logRetentionDays", props.logRetentionDays, `one of ${RETENTION_DAYS.join(", ")}`, "pick the nearest allowed value");
   }
   for (const [prop, path] of [["healthPath", props.healthPath], ["warmupPath", props.warmupPath]] as const) {
     if (path !== undefined && !path.startsWith("/")) {
-      throw new PropValidationError(SCOPE, prop, path, "an absolute path starting with /", `use for example "/${path}"`);
+      throw new PropValidationError(scope, prop, path, "an absolute path starting with /", `use for example "/${path}"`);
     }
   }
   if (props.body !== undefined && props.bodyFile !== undefined) {
-    throw new PropValidationError(SCOPE, "bodyFile", props.bodyFile, "either body or bodyFile, not both", "remove body, or remove bodyFile");
+    throw new PropValidationError(scope, "bodyFile", props.bodyFile, "either body or bodyFile, not both", "remove body, or remove bodyFile");
   }
   if (props.bodyFile !== undefined && !existsSync(props.bodyFile)) {
-    throw new PropValidationError(SCOPE, "bodyFile", props.bodyFile, "an existing file", "pass the path of the payload file, relative to where you run cdktf synth or absolute");
+    throw new PropValidationError(scope, "bodyFile", props.bodyFile, "an existing file", "pass the path of the payload file, relative to where you run cdktf synth or absolute");
   }
   if (props.method === WarmupMethod.GET && (props.body !== undefined || props.bodyFile !== undefined)) {
-    throw new PropValidationError(SCOPE, "method", "GET", "POST or PUT when a body is set", "use WarmupMethod.POST, or drop the body");
+    throw new PropValidationError(scope, "method", "GET", "POST or PUT when a body is set", "use WarmupMethod.POST, or drop the body");
   }
-  return workers;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nginxSite } from "../examples/inference-server/user-data";
 
-const SERVER_DIR = join(__dirname, "..", "..", "examples", "inference-server");
+const SERVER_DIR = join(__dirname, "..", "examples", "inference-server");
 
 export interface ExampleServerOptions {
   /** uWSGI worker processes. */

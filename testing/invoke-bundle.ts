@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 
-export const WARMUP_BUNDLE = join(__dirname, "..", "..", "dist", "lambdas", "warmup", "index.js");
+export const WARMUP_BUNDLE = join(__dirname, "..", "dist", "lambdas", "warmup", "index.js");
 
 export interface BundleInvocation {
   /** Parsed return value of the handler, undefined when it threw. */

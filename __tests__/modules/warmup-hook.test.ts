@@ -13,7 +13,8 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { InferenceFleet, InferenceFleetProps } from "../../modules/inference-fleet";
 import { VpcEndpoints } from "../../modules/vpc-endpoints";
-import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod, vcpusOf } from "../../modules/warmup-hook";
+import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod } from "../../modules/warmup-hook";
+import { Connections } from "../../modules/connections";
 import { readFileSync } from "node:fs";
 import { TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -33,7 +34,7 @@ const fleetProps: InferenceFleetProps = {
   name: "fleet",
   vpcId: "vpc-1",
   subnetIds: ["subnet-a", "subnet-b"],
-  loadBalancer: { targetGroupArn: "arn:tg", securityGroupId: "sg-alb", requestCountResourceLabel: "label", targetPort: 8080 },
+  loadBalancer: { targetGroupArn: "arn:tg", connections: Connections.fromSecurityGroupId("LoadBalancer", "sg-alb"), requestCountResourceLabel: "label", targetPort: 8080 },
   imageId: "ami-0123456789abcdef0",
   instanceType: "c6i.8xlarge",
   launchHook: { heartbeatTimeoutSeconds: 300 },
@@ -285,16 +286,25 @@ describe("WarmupHook", () => {
     ["c6i.large", 2],
     ["c6i.xlarge", 4],
     ["c6i.8xlarge", 32],
+    ["c6i.32xlarge", 128],
+    ["c6i.metal", 128],
     ["c7i.48xlarge", 192],
-    ["t3.medium", 1],
-    ["c6i.metal", undefined],
-  ])("GIVEN %s WHEN deriving workers THEN %s vCPUs", (type, vcpus) => {
-    expect(vcpusOf(type)).toBe(vcpus);
+    ["c7g.medium", 1],
+  ])("GIVEN a %s fleet WHEN synthesized THEN %s workers are warmed, 2 requests per worker per round", (instanceType, workers) => {
+    const { json } = warmup({}, { fleet: { instanceType, imageId: "ami-0123456789abcdef0" } });
+    expect(env(json).WARMUP_CONCURRENCY).toBe(String(2 * workers));
+  });
+
+  test("GIVEN a type warmfleet cannot size and workersPerInstance WHEN synthesized THEN the stated count is used", () => {
+    const { json } = warmup({ workersPerInstance: 2 }, { fleet: { instanceType: "t3.micro" } });
+    expect(env(json).WARMUP_CONCURRENCY).toBe("4");
   });
 
   test.each<[string, Partial<WarmupHookProps>, { fleet?: Partial<InferenceFleetProps> }, RegExp]>([
-    ["no hook", {}, { fleet: { launchHook: undefined } }, /WarmupHook: invalid fleet = "fleet". Allowed: a fleet with a launch lifecycle hook. Fix: set launchHook/],
-    ["metal without workers", {}, { fleet: { instanceType: "c6i.metal" } }, /invalid workersPerInstance = "c6i.metal".*Fix: set workersPerInstance/],
+    ["no hook", {}, { fleet: { launchHook: undefined } }, /WarmupHook \(\S+\): invalid fleet = "fleet". Allowed: a fleet with a launch lifecycle hook. Fix: set launchHook/],
+    ["t3 without workers", {}, { fleet: { instanceType: "t3.micro" } }, /WarmupHook \(\S+Warmup\): invalid fleet.instanceType = "t3.micro". Allowed: a C-family type .*c6i.metal.* Fix: set workersPerInstance/],
+    ["other metal without workers", {}, { fleet: { instanceType: "c5.metal" } }, /invalid fleet.instanceType = "c5.metal".*Fix: set workersPerInstance/],
+    ["zero workers", { workersPerInstance: 0 }, {}, /invalid workersPerInstance = 0. Allowed: an integer from 1 to 1024/],
     ["concurrency below workers", { workersPerInstance: 8, concurrency: 4 }, {}, /invalid concurrency = 4. Allowed: an integer from 8 to 4096/],
     ["timeout too long", { timeoutSeconds: 901 }, {}, /invalid timeoutSeconds = 901/],
     ["memory too small", { memoryMb: 64 }, {}, /invalid memoryMb = 64/],

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { NumericWarmupSetting, TextWarmupSetting, WARMUP_SETTINGS as S } from "../../modules/warmup-settings";
 import { WarmupPolicy, WarmupRequest } from "./warmup";
 
 /** What to do when the request budget or the deadline runs out before the workers look warm. */
@@ -39,43 +40,52 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** A setting the Lambda can fall back on by itself when its variable is unset. */
+type WithDefault<Setting, Value> = Setting & { readonly default: Value };
+
+/** Reads variables as the settings table (modules/warmup-settings.ts) names and bounds them. */
 class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
-  string(name: string, fallback: string): string {
-    const value = this.env[name];
-    return value === undefined || value === "" ? fallback : value;
+  string(setting: WithDefault<TextWarmupSetting, string>): string {
+    return this.optional(setting) ?? setting.default;
   }
 
-  optional(name: string): string | undefined {
-    const value = this.env[name];
+  optional({ env }: { readonly env: string }): string | undefined {
+    const value = this.env[env];
     return value === undefined || value === "" ? undefined : value;
   }
 
-  number(name: string, fallback: number, min: number, max: number, integer = true): number {
-    const raw = this.env[name];
+  number(setting: WithDefault<NumericWarmupSetting, number>): number {
+    return this.numberOr(setting, setting.default);
+  }
+
+  /** For a setting whose default is computed from another one (maxRequests = 10 x concurrency). */
+  numberOr({ env, type, min, max }: NumericWarmupSetting, fallback: number): number {
+    const raw = this.env[env];
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
+    const integer = type === "integer";
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-      this.problems.push(`${name}=${JSON.stringify(raw)} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+      this.problems.push(`${env}=${JSON.stringify(raw)} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
       return fallback;
     }
     return value;
   }
 
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const raw = this.string(name, fallback).toUpperCase() as T;
-    if (!allowed.includes(raw)) {
-      this.problems.push(`${name}=${JSON.stringify(this.env[name])} must be one of ${allowed.join(", ")}`);
-      return fallback;
+  oneOf<T extends string>(setting: { readonly env: string; readonly default: T; readonly values: readonly T[] }): T {
+    const raw = (this.optional(setting) ?? setting.default).toUpperCase() as T;
+    if (!setting.values.includes(raw)) {
+      this.problems.push(`${setting.env}=${JSON.stringify(this.env[setting.env])} must be one of ${setting.values.join(", ")}`);
+      return setting.default;
     }
     return raw;
   }
 
-  path(name: string, fallback: string): string {
-    const value = this.string(name, fallback);
-    if (!value.startsWith("/")) this.problems.push(`${name}=${JSON.stringify(value)} must be an absolute path starting with /`);
+  path(setting: WithDefault<TextWarmupSetting, string>): string {
+    const value = this.string(setting);
+    if (!value.startsWith("/")) this.problems.push(`${setting.env}=${JSON.stringify(value)} must be an absolute path starting with /`);
     return value;
   }
 }
@@ -86,30 +96,31 @@ class Reader {
  */
 export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
   const r = new Reader(env);
-  const concurrency = r.number("WARMUP_CONCURRENCY", 8, 1, 1024);
-  const method = r.oneOf("WARMUP_METHOD", "POST", ["GET", "POST", "PUT"] as const);
+  const concurrency = r.number(S.concurrency);
+  const method = r.oneOf(S.method);
   const config: WarmupConfig = {
-    port: r.number("WARMUP_PORT", 80, 1, 65535),
-    healthPath: r.path("WARMUP_HEALTH_PATH", "/health"),
-    warmupPath: r.path("WARMUP_PATH", "/predict"),
+    port: r.number(S.port),
+    healthPath: r.path(S.healthPath),
+    warmupPath: r.path(S.warmupPath),
     method,
     body: method === "GET" ? noBody(r) : readBody(r, bundleDir),
-    contentType: r.string("WARMUP_CONTENT_TYPE", "application/json"),
+    contentType: r.string(S.contentType),
     concurrency,
-    cleanRounds: r.number("WARMUP_CLEAN_ROUNDS", 2, 1, 20),
-    coldFactor: r.number("WARMUP_COLD_FACTOR", 3, 1.1, 100, false),
-    coldToleranceMs: r.number("WARMUP_COLD_TOLERANCE_MS", 100, 0, 60_000),
-    maxRequests: r.number("WARMUP_MAX_REQUESTS", concurrency * 10, 1, 1_000_000),
-    maxFailedRounds: r.number("WARMUP_MAX_FAILED_ROUNDS", 3, 1, 100),
-    requestTimeoutMs: r.number("WARMUP_REQUEST_TIMEOUT_SECONDS", 60, 1, 900) * 1000,
-    healthRequestTimeoutMs: r.number("WARMUP_HEALTH_TIMEOUT_SECONDS", 2, 1, 60) * 1000,
-    healthDeadlineMs: r.number("WARMUP_HEALTH_DEADLINE_SECONDS", 600, 1, 7200) * 1000,
-    heartbeatIntervalMs: r.number("WARMUP_HEARTBEAT_INTERVAL_SECONDS", 60, 5, 3600) * 1000,
-    safetyMarginMs: r.number("WARMUP_SAFETY_MARGIN_SECONDS", 10, 1, 300) * 1000,
-    onIncomplete: r.oneOf("WARMUP_ON_INCOMPLETE", IncompleteAction.CONTINUE, [IncompleteAction.CONTINUE, IncompleteAction.ABANDON]),
-    autoScalingGroupName: r.optional("WARMUP_AUTO_SCALING_GROUP_NAME"),
-    metricsNamespace: r.string("WARMUP_METRICS_NAMESPACE", "Warmfleet/Warmup"),
-    awsRequestTimeoutMs: r.number("WARMUP_AWS_TIMEOUT_MS", 5_000, 100, 60_000),
+    cleanRounds: r.number(S.cleanRounds),
+    coldFactor: r.number(S.coldFactor),
+    coldToleranceMs: r.number(S.coldToleranceMs),
+    maxRequests: r.numberOr(S.maxRequests, S.maxRequests.derived.times * concurrency),
+    maxFailedRounds: r.number(S.maxFailedRounds),
+    requestTimeoutMs: r.number(S.requestTimeoutSeconds) * 1000,
+    healthRequestTimeoutMs: r.number(S.healthRequestTimeoutSeconds) * 1000,
+    healthDeadlineMs: r.number(S.healthDeadlineSeconds) * 1000,
+    heartbeatIntervalMs: r.number(S.heartbeatIntervalSeconds) * 1000,
+    safetyMarginMs: r.number(S.safetyMarginSeconds) * 1000,
+    // The enum's keys are its values, so the checked string picks the member.
+    onIncomplete: IncompleteAction[r.oneOf(S.onIncomplete)],
+    autoScalingGroupName: r.optional(S.autoScalingGroupName),
+    metricsNamespace: r.string(S.metricsNamespace),
+    awsRequestTimeoutMs: r.number(S.awsRequestTimeoutMs),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
@@ -121,28 +132,28 @@ export function warmupRequestOf(config: WarmupConfig): WarmupRequest {
 }
 
 function noBody(r: Reader): undefined {
-  if (r.optional("WARMUP_BODY") !== undefined || r.optional("WARMUP_BODY_FILE") !== undefined) {
-    r.problems.push("WARMUP_METHOD=GET sends no body; unset WARMUP_BODY and WARMUP_BODY_FILE, or use POST");
+  if (r.optional(S.body) !== undefined || r.optional(S.bodyFile) !== undefined) {
+    r.problems.push(`${S.method.env}=GET sends no body; unset ${S.body.env} and ${S.bodyFile.env}, or use POST`);
   }
   return undefined;
 }
 
 function readBody(r: Reader, bundleDir: string): Buffer | undefined {
-  const inline = r.optional("WARMUP_BODY");
-  const file = r.optional("WARMUP_BODY_FILE");
+  const inline = r.optional(S.body);
+  const file = r.optional(S.bodyFile);
   if (inline !== undefined && file !== undefined) {
-    r.problems.push("WARMUP_BODY and WARMUP_BODY_FILE are both set; set only one");
+    r.problems.push(`${S.body.env} and ${S.bodyFile.env} are both set; set only one`);
     return undefined;
   }
-  if (file === undefined) return Buffer.from(inline ?? "{}", "utf8");
+  if (file === undefined) return Buffer.from(inline ?? S.body.default, "utf8");
   if (file.includes("..") || file.startsWith("/")) {
-    r.problems.push(`WARMUP_BODY_FILE=${JSON.stringify(file)} must be a path inside the bundle, without ..`);
+    r.problems.push(`${S.bodyFile.env}=${JSON.stringify(file)} must be a path inside the bundle, without ..`);
     return undefined;
   }
   try {
     return readFileSync(join(bundleDir, file));
   } catch (error) {
-    r.problems.push(`WARMUP_BODY_FILE=${JSON.stringify(file)} cannot be read from the bundle: ${(error as Error).message}`);
+    r.problems.push(`${S.bodyFile.env}=${JSON.stringify(file)} cannot be read from the bundle: ${(error as Error).message}`);
     return undefined;
   }
 }

@@ -1,0 +1,252 @@
+// The warmup Lambda's settings, each defined once: the WarmupHook prop that sets it, the WARMUP_*
+// variable that carries it to the function, its default and what is allowed. WarmupHook validates
+// its props and writes the function's environment from this table, the Lambda reads and checks its
+// environment from it, and README's settings table is generated from it (npm run docs:props).
+// Plain data without imports, because the Lambda bundle includes this file.
+
+/** A default that is a multiple of another value, such as 10 x concurrency. */
+export interface DerivedDefault {
+  readonly times: number;
+  /** The prop (or setting) it multiplies. */
+  readonly of: string;
+}
+
+interface WarmupSettingBase {
+  /** The WarmupHook prop that sets it; undefined when WarmupHook takes the value from the fleet. */
+  readonly prop: string | undefined;
+  /** The warmup function's environment variable. */
+  readonly env: `WARMUP_${string}`;
+  /** One line: what it does. */
+  readonly description: string;
+  /** How WarmupHook computes the value when the prop is unset, where that is not `default`. */
+  readonly derived?: DerivedDefault | string;
+}
+
+export interface NumericWarmupSetting extends WarmupSettingBase {
+  /** "number" admits fractions (a factor of 2.5); "integer" does not. */
+  readonly type: "integer" | "number";
+  /** What the Lambda uses when the variable is unset; undefined when it computes `derived` too. */
+  readonly default: number | undefined;
+  readonly min: number;
+  readonly max: number;
+  readonly unit?: string;
+}
+
+export interface TextWarmupSetting extends WarmupSettingBase {
+  /** "path" must start with "/". */
+  readonly type: "string" | "path";
+  /** What the Lambda uses when the variable is unset; undefined: nothing. */
+  readonly default: string | undefined;
+}
+
+export interface EnumWarmupSetting extends WarmupSettingBase {
+  readonly type: "enum";
+  /** The allowed values; the Lambda also accepts them in lower case. */
+  readonly values: readonly string[];
+  readonly default: string;
+}
+
+export type WarmupSetting = NumericWarmupSetting | TextWarmupSetting | EnumWarmupSetting;
+
+/** Every setting of the warmup Lambda, keyed by name (the prop's name where there is a prop). */
+export const WARMUP_SETTINGS = {
+  port: {
+    prop: undefined,
+    env: "WARMUP_PORT",
+    type: "integer",
+    default: 80,
+    derived: "the fleet's appPort",
+    min: 1,
+    max: 65535,
+    description: "The server's port on the instance.",
+  },
+  healthPath: {
+    prop: "healthPath",
+    env: "WARMUP_HEALTH_PATH",
+    type: "path",
+    default: "/health",
+    description: "Health path of the server, answering 2xx once set-up is done.",
+  },
+  warmupPath: {
+    prop: "warmupPath",
+    env: "WARMUP_PATH",
+    type: "path",
+    default: "/predict",
+    description: "Inference path the warmup requests call.",
+  },
+  method: {
+    prop: "method",
+    env: "WARMUP_METHOD",
+    type: "enum",
+    values: ["GET", "POST", "PUT"],
+    default: "POST",
+    description: "HTTP method of the warmup requests.",
+  },
+  body: {
+    prop: "body",
+    env: "WARMUP_BODY",
+    type: "string",
+    default: "{}",
+    description: "Request body, inline; none with GET (setting one with GET is an error).",
+  },
+  bodyFile: {
+    prop: "bodyFile",
+    env: "WARMUP_BODY_FILE",
+    type: "string",
+    default: undefined,
+    description: "A file inside the bundle sent as the body (WarmupHook ships the prop's file as payload/<name>); excludes body.",
+  },
+  contentType: {
+    prop: "contentType",
+    env: "WARMUP_CONTENT_TYPE",
+    type: "string",
+    default: "application/json",
+    description: "Content type of the body.",
+  },
+  concurrency: {
+    prop: "concurrency",
+    env: "WARMUP_CONCURRENCY",
+    type: "integer",
+    default: 8,
+    derived: { times: 2, of: "workersPerInstance" },
+    min: 1,
+    max: 4096,
+    unit: "requests",
+    description: "Requests per round, all at once on fresh connections; at least the worker count.",
+  },
+  cleanRounds: {
+    prop: "cleanRounds",
+    env: "WARMUP_CLEAN_ROUNDS",
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 20,
+    unit: "rounds",
+    description: "Consecutive rounds without a cold response that end warmup.",
+  },
+  coldFactor: {
+    prop: "coldFactor",
+    env: "WARMUP_COLD_FACTOR",
+    type: "number",
+    default: 3,
+    min: 1.1,
+    max: 100,
+    unit: "times the warm latency",
+    description: "A response slower than this multiple of the warm latency counts as cold...",
+  },
+  coldToleranceMs: {
+    prop: "coldToleranceMs",
+    env: "WARMUP_COLD_TOLERANCE_MS",
+    type: "integer",
+    default: 100,
+    min: 0,
+    max: 60_000,
+    unit: "ms",
+    description: "...and slower than the warm latency plus this.",
+  },
+  maxRequests: {
+    prop: "maxRequests",
+    env: "WARMUP_MAX_REQUESTS",
+    type: "integer",
+    default: undefined,
+    derived: { times: 10, of: "concurrency" },
+    min: 1,
+    max: 1_000_000,
+    unit: "requests",
+    description: "Request budget per instance.",
+  },
+  maxFailedRounds: {
+    prop: "maxFailedRounds",
+    env: "WARMUP_MAX_FAILED_ROUNDS",
+    type: "integer",
+    default: 3,
+    min: 1,
+    max: 100,
+    unit: "rounds",
+    description: "Consecutive rounds with failed requests before the instance is abandoned.",
+  },
+  requestTimeoutSeconds: {
+    prop: "requestTimeoutSeconds",
+    env: "WARMUP_REQUEST_TIMEOUT_SECONDS",
+    type: "integer",
+    default: 60,
+    min: 1,
+    max: 900,
+    unit: "seconds",
+    description: "Timeout of one warmup request, a model load included.",
+  },
+  healthRequestTimeoutSeconds: {
+    prop: "healthRequestTimeoutSeconds",
+    env: "WARMUP_HEALTH_TIMEOUT_SECONDS",
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 60,
+    unit: "seconds",
+    description: "Timeout of one health check.",
+  },
+  healthDeadlineSeconds: {
+    prop: "healthDeadlineSeconds",
+    env: "WARMUP_HEALTH_DEADLINE_SECONDS",
+    type: "integer",
+    default: 600,
+    min: 1,
+    max: 7200,
+    unit: "seconds",
+    description: "How long to wait for the health endpoint before the instance is abandoned.",
+  },
+  heartbeatIntervalSeconds: {
+    prop: undefined,
+    env: "WARMUP_HEARTBEAT_INTERVAL_SECONDS",
+    type: "integer",
+    default: 60,
+    derived: "a third of the launch hook's heartbeat timeout, at least the minimum",
+    min: 5,
+    max: 3600,
+    unit: "seconds",
+    description: "Lifecycle heartbeats while waiting and warming.",
+  },
+  safetyMarginSeconds: {
+    prop: "safetyMarginSeconds",
+    env: "WARMUP_SAFETY_MARGIN_SECONDS",
+    type: "integer",
+    default: 10,
+    min: 1,
+    max: 300,
+    unit: "seconds",
+    description: "Time kept back before the function's timeout to complete the action.",
+  },
+  onIncomplete: {
+    prop: "onIncomplete",
+    env: "WARMUP_ON_INCOMPLETE",
+    type: "enum",
+    values: ["CONTINUE", "ABANDON"],
+    default: "CONTINUE",
+    description: "Result when the budget or time runs out while responses still look cold.",
+  },
+  autoScalingGroupName: {
+    prop: undefined,
+    env: "WARMUP_AUTO_SCALING_GROUP_NAME",
+    type: "string",
+    default: undefined,
+    derived: "the fleet's group name",
+    description: "When set, events of other groups are ignored.",
+  },
+  metricsNamespace: {
+    prop: "metricsNamespace",
+    env: "WARMUP_METRICS_NAMESPACE",
+    type: "string",
+    default: "Warmfleet/Warmup",
+    description: "CloudWatch namespace of the embedded metrics.",
+  },
+  awsRequestTimeoutMs: {
+    prop: "awsRequestTimeoutMs",
+    env: "WARMUP_AWS_TIMEOUT_MS",
+    type: "integer",
+    default: 5000,
+    min: 100,
+    max: 60_000,
+    unit: "ms",
+    description: "Timeout of one EC2 / Auto Scaling API request.",
+  },
+} as const satisfies Readonly<Record<string, WarmupSetting>>;
