@@ -1,7 +1,8 @@
 import { App } from "cdktf";
 import { environments } from "./stacks/environments";
-import { buildStacks } from "./stacks/inference-stack";
+import { APP_PORT, buildStacks } from "./stacks/inference-stack";
+import { inferenceServerUserData } from "./examples/inference-server/user-data";
 
 const app = new App();
-buildStacks(app, environments);
+buildStacks(app, environments, { userData: inferenceServerUserData({ port: APP_PORT }) });
 app.synth();

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { environments } from "../stacks/environments";
-import { buildStacks } from "../stacks/inference-stack";
+import { APP_PORT, buildStacks } from "../stacks/inference-stack";
+import { inferenceServerUserData } from "../examples/inference-server/user-data";
 import { lockFilePath } from "../stacks/lock-file-synthesizer";
 import { readSynthManifest } from "./lib/manifest";
 import { mirrorPlatforms, providersLock } from "../testing/offline-terraform";
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const outdir = mkdtempSync(join(tmpdir(), "warmfleet-locks-"));
   try {
     const app = new App({ outdir });
-    buildStacks(app, environments);
+    buildStacks(app, environments, { userData: inferenceServerUserData({ port: APP_PORT }) });
     app.synth();
     for (const [stack, { workingDirectory }] of Object.entries(readSynthManifest(outdir).stacks)) {
       const lock = await providersLock(join(outdir, workingDirectory), { platforms, fromRegistry });

@@ -4,9 +4,19 @@ import { WarmPoolState } from "../modules/inference-fleet";
 /** An existing VPC to deploy into instead of creating one. */
 export interface ExistingNetworkConfig {
   readonly vpcId: string;
+  /** At least two, in different AZs: the fleet, the endpoints and the warmup function use them. */
   readonly privateSubnetIds: readonly string[];
+  /** At least two, in different AZs: an ALB needs two AZs. */
   readonly publicSubnetIds: readonly string[];
 }
+
+/** A VPC the stack creates. */
+export interface NewNetworkConfig {
+  readonly cidrBlock: string;
+  readonly natGateways: NatGateways;
+}
+
+export type NetworkConfig = NewNetworkConfig | { readonly existing: ExistingNetworkConfig };
 
 /** Remote state in S3; without it a stack keeps local state in terraform.<stack>.tfstate. */
 export interface StateBackendConfig {
@@ -22,31 +32,36 @@ export interface StateBackendConfig {
   readonly dynamodbTable?: string;
 }
 
-/** One deployment environment; main.ts builds one stack per entry. */
+/** Fleet sizing and instances. */
+export interface FleetConfig {
+  readonly instanceType: string;
+  readonly imageId: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** Group size at creation only; target tracking owns it afterwards. Default: omitted (minSize). */
+  readonly desiredCapacity?: number;
+  readonly warmPoolState: WarmPoolState;
+  readonly warmPoolMinSize: number;
+  readonly requestsPerTargetPerMinute: number;
+  readonly rootVolumeGiB: number;
+  /** Server worker processes per instance; warmup sends 2 x this per round. Default: the instance type's vCPUs. */
+  readonly workersPerInstance?: number;
+}
+
+/** One deployment environment, every default filled in; main.ts builds one stack per entry. */
 export interface EnvironmentConfig {
-  /** Short name; the stack is called "warmfleet-<name>". */
+  /** Short DNS-safe name; the stack is called "warmfleet-<name>". */
   readonly name: string;
   /** AWS region. */
   readonly region: string;
   /** Two or three AZs of the region (ignored with an existing network). */
   readonly availabilityZones: readonly string[];
   /** Create a VPC (cidrBlock, natGateways) or use an existing one. */
-  readonly network: { readonly cidrBlock: string; readonly natGateways: NatGateways } | { readonly existing: ExistingNetworkConfig };
-  /** Fleet sizing and instances. */
-  readonly fleet: {
-    readonly instanceType: string;
-    readonly imageId: string;
-    readonly minSize: number;
-    readonly maxSize: number;
-    readonly desiredCapacity: number;
-    readonly warmPoolState: WarmPoolState;
-    readonly warmPoolMinSize: number;
-    readonly requestsPerTargetPerMinute: number;
-    readonly rootVolumeGiB: number;
-  };
+  readonly network: NetworkConfig;
+  readonly fleet: FleetConfig;
   /** ACM certificate for HTTPS on the ALB; HTTP only when absent. */
   readonly certificateArn?: string;
-  /** Tags on every resource (through the provider's default_tags). */
+  /** Tags on every resource (through the provider's default_tags); Environment is always the name. */
   readonly tags: Readonly<Record<string, string>>;
   /** S3 state with native locking. Default: local state. */
   readonly state?: StateBackendConfig;
@@ -54,28 +69,68 @@ export interface EnvironmentConfig {
   readonly dependsOn?: readonly string[];
 }
 
+/** What an environment must say (name, region) and may override; defineEnvironment fills the rest. */
+export interface EnvironmentDefinition {
+  readonly name: string;
+  readonly region: string;
+  /** Default: "<region>a" and "<region>b". Set them where your account lacks one of those (us-west-1, ap-northeast-1). */
+  readonly availabilityZones?: readonly string[];
+  /** Default: a new 10.0.0.0/16 VPC with one NAT gateway; override either field, or pass { existing }. */
+  readonly network?: Partial<NewNetworkConfig> | { readonly existing: ExistingNetworkConfig };
+  /** Only the fields that differ from the defaults. */
+  readonly fleet?: Partial<FleetConfig>;
+  readonly certificateArn?: string;
+  /** Tags besides Project ("warmfleet", may be replaced) and Environment (always the name). */
+  readonly extraTags?: Readonly<Record<string, string>>;
+  readonly state?: StateBackendConfig;
+  readonly dependsOn?: readonly string[];
+}
+
 /** Latest Amazon Linux 2023 for x86_64 (C6i), resolved by EC2 at launch. */
 export const AMAZON_LINUX_2023 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
-/** The default environment: synthesizes with no configuration at all. */
-export const defaultEnvironment: EnvironmentConfig = {
-  name: "dev",
-  region: "us-east-1",
-  availabilityZones: ["us-east-1a", "us-east-1b"],
-  network: { cidrBlock: "10.0.0.0/16", natGateways: NatGateways.SINGLE },
-  fleet: {
-    instanceType: "c6i.xlarge",
-    imageId: AMAZON_LINUX_2023,
-    minSize: 1,
-    maxSize: 4,
-    desiredCapacity: 1,
-    warmPoolState: WarmPoolState.STOPPED,
-    warmPoolMinSize: 1,
-    requestsPerTargetPerMinute: 600,
-    rootVolumeGiB: 30,
-  },
-  tags: { Project: "warmfleet", Environment: "dev" },
+const DEFAULT_NETWORK: NewNetworkConfig = { cidrBlock: "10.0.0.0/16", natGateways: NatGateways.SINGLE };
+
+const DEFAULT_FLEET: FleetConfig = {
+  instanceType: "c6i.xlarge",
+  imageId: AMAZON_LINUX_2023,
+  minSize: 1,
+  maxSize: 4,
+  warmPoolState: WarmPoolState.STOPPED,
+  warmPoolMinSize: 1,
+  requestsPerTargetPerMinute: 600,
+  rootVolumeGiB: 30,
 };
 
-/** Every environment of this app. Add entries here to get more stacks. */
-export const environments: readonly EnvironmentConfig[] = [defaultEnvironment];
+/**
+ * A complete environment from its name, region and whatever differs from the defaults. Tags are
+ * derived from the name, so a new environment can never carry another one's Environment tag.
+ */
+export function defineEnvironment(definition: EnvironmentDefinition): EnvironmentConfig {
+  const { name, region, availabilityZones, network, fleet, extraTags, ...rest } = definition;
+  return {
+    ...rest,
+    name,
+    region,
+    availabilityZones: availabilityZones ?? [`${region}a`, `${region}b`],
+    network: network && "existing" in network ? network : withDefaults(DEFAULT_NETWORK, network),
+    fleet: withDefaults(DEFAULT_FLEET, fleet),
+    // extraTags last, so an Environment in them is not dropped silently: validation rejects it.
+    tags: { Project: "warmfleet", Environment: name, ...extraTags },
+  };
+}
+
+/** Overrides on top of defaults; an override left undefined keeps the default instead of erasing it. */
+function withDefaults<T extends object>(defaults: T, overrides: Partial<T> | undefined): T {
+  const given = Object.entries(overrides ?? {}).filter(([, value]) => value !== undefined);
+  return { ...defaults, ...Object.fromEntries(given) };
+}
+
+/** The default environment: synthesizes with no configuration at all. */
+export const dev = defineEnvironment({ name: "dev", region: "us-east-1" });
+
+/**
+ * Every environment of this app, one stack each. To add one: defineEnvironment it here, then
+ * `npm run locks:update` and `npm run synth && npm run atlantis:config`, and commit what they write.
+ */
+export const environments: readonly EnvironmentConfig[] = [dev];

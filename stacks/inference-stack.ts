@@ -7,24 +7,30 @@ import { InferenceFleet, LifecycleDefaultResult, ScalingMetric } from "../module
 import { VpcEndpoints } from "../modules/vpc-endpoints";
 import { WarmupHook } from "../modules/warmup-hook";
 import { EnvironmentConfig } from "./environments";
-import { LockFileSynthesizer, lockFilePath } from "./lock-file-synthesizer";
-import { inferenceServerUserData } from "../examples/inference-server/user-data";
+import { validateEnvironment, validateEnvironmentList } from "./environment-validation";
+import { useCommittedLockFile } from "./lock-file-synthesizer";
+
+/** The port the ALB forwards to: the server the user data installs must listen on it. */
+export const APP_PORT = 80;
+
+/** What a stack needs besides its environment: the server software, which is not the stack's to choose. */
+export interface StackInputs {
+  /** First-boot bootstrap of every instance; it must serve the model on APP_PORT with a /health path. */
+  readonly userData: string;
+}
 
 export function stackName(environment: EnvironmentConfig): string {
   return `warmfleet-${environment.name}`;
 }
 
-/** One stack per environment, ordered by each environment's dependsOn. */
-export function buildStacks(app: App, environments: readonly EnvironmentConfig[]): InferenceStack[] {
-  const stacks = new Map(environments.map((environment) => [environment.name, new InferenceStack(app, stackName(environment), environment)]));
+/** One stack per environment, ordered by each environment's dependsOn; the list is validated first. */
+export function buildStacks(app: App, environments: readonly EnvironmentConfig[], inputs: StackInputs): InferenceStack[] {
+  validateEnvironmentList(environments);
+  const stacks = new Map(environments.map((environment) => [environment.name, new InferenceStack(app, stackName(environment), environment, inputs)]));
+  // validateEnvironmentList has made sure every name looked up here is in the map.
   for (const environment of environments) {
-    for (const dependency of environment.dependsOn ?? []) {
-      const upstream = stacks.get(dependency);
-      if (!upstream) {
-        throw new Error(`environment ${environment.name}: dependsOn names "${dependency}", which is not an environment (known: ${[...stacks.keys()].join(", ")})`);
-      }
-      stacks.get(environment.name)?.addDependency(upstream);
-    }
+    const stack = stacks.get(environment.name) as InferenceStack;
+    for (const dependency of environment.dependsOn ?? []) stack.addDependency(stacks.get(dependency) as InferenceStack);
   }
   return [...stacks.values()];
 }
@@ -35,12 +41,13 @@ export class InferenceStack extends TerraformStack {
   public readonly loadBalancer: InferenceLoadBalancer;
   public readonly warmup: WarmupHook;
 
-  constructor(scope: Construct, id: string, environment: EnvironmentConfig) {
+  constructor(scope: Construct, id: string, environment: EnvironmentConfig, inputs: StackInputs) {
     super(scope, id);
+    validateEnvironment(environment);
     const name = stackName(environment);
     new AwsProvider(this, "aws", { region: environment.region, defaultTags: [{ tags: { ...environment.tags } }] });
     this.backend(id, environment);
-    this.synthesizer = new LockFileSynthesizer(this.synthesizer, this, lockFilePath(id));
+    useCommittedLockFile(this, id);
 
     const network = this.network(name, environment);
     this.loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", {
@@ -48,7 +55,7 @@ export class InferenceStack extends TerraformStack {
       vpcId: network.vpcId,
       subnetIds: network.publicSubnetIds,
       certificateArn: environment.certificateArn,
-      targetPort: 80,
+      targetPort: APP_PORT,
     });
     const fleet = environment.fleet;
     this.fleet = new InferenceFleet(this, "Fleet", {
@@ -58,7 +65,10 @@ export class InferenceStack extends TerraformStack {
       loadBalancer: this.loadBalancer,
       imageId: fleet.imageId,
       instanceType: fleet.instanceType,
-      userData: inferenceServerUserData({ port: 80 }),
+      userData: inputs.userData,
+      // The example server's bootstrap installs from PyPI through the NAT gateway; bake an AMI
+      // (README) to narrow this to the VPC endpoints and the S3 prefix list.
+      httpsEgressCidrBlocks: ["0.0.0.0/0"],
       rootVolume: { sizeGiB: fleet.rootVolumeGiB },
       minSize: fleet.minSize,
       maxSize: fleet.maxSize,
@@ -75,7 +85,7 @@ export class InferenceStack extends TerraformStack {
       subnetIds: network.privateSubnetIds,
       services: ["ec2", "autoscaling"],
     });
-    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints });
+    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, workersPerInstance: fleet.workersPerInstance });
 
     new TerraformOutput(this, "load_balancer_dns_name", { value: this.loadBalancer.dnsName, description: "Call the inference API here" });
     new TerraformOutput(this, "auto_scaling_group_name", { value: this.fleet.autoScalingGroupName });

@@ -1,10 +1,24 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { IStackSynthesizer, ISynthesisSession, TerraformStack } from "cdktf";
+import { Annotations, IStackSynthesizer, ISynthesisSession, TerraformStack } from "cdktf";
 
 /** Where the committed provider lock file of a stack lives: cdktf.out is regenerated, this is not. */
 export function lockFilePath(stackName: string): string {
   return join(__dirname, "..", "terraform-locks", `${stackName}.terraform.lock.hcl`);
+}
+
+/**
+ * Gives the stack its committed lock file on every synth, and a synth warning while it has none:
+ * without one, `terraform init` trusts whichever provider build it downloads.
+ */
+export function useCommittedLockFile(stack: TerraformStack, stackName: string): void {
+  const lockFile = lockFilePath(stackName);
+  stack.synthesizer = new LockFileSynthesizer(stack.synthesizer, stack, lockFile);
+  if (!existsSync(lockFile)) {
+    Annotations.of(stack).addWarning(
+      `${stackName} has no committed provider lock file (terraform-locks/${stackName}.terraform.lock.hcl): run \`npm run locks:update\` and commit it.`,
+    );
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { atlantisYaml } from "../../scripts/atlantis-config";
 import { readSynthManifest as readManifest } from "../../scripts/lib/manifest";
 import { startLoopbackAws } from "../../testing/loopback-aws";
 import { OfflinePlan, offlinePlan } from "../../testing/offline-terraform";
-import { EnvironmentConfig, defaultEnvironment } from "../../stacks/environments";
+import { defineEnvironment, dev } from "../../stacks/environments";
 import { buildStacks } from "../../stacks/inference-stack";
 import { PLAN_TIMEOUT_MS, REPO_ROOT, removeDir, synthMainApp } from "../support/terraform";
 
@@ -20,16 +20,13 @@ interface Project {
   autoplan: { enabled: boolean; when_modified: string[] };
 }
 
-const prod: EnvironmentConfig = {
-  ...defaultEnvironment,
+const prod = defineEnvironment({
   name: "prod",
   region: "eu-west-1",
   availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
   dependsOn: ["dev"],
   state: { bucket: "acme-terraform-state", dynamodbTable: "terraform-locks" },
-  tags: { Project: "warmfleet", Environment: "prod" },
-};
-
+});
 
 describe("atlantis.yaml for a two-environment app", () => {
   let root: string | undefined;
@@ -40,7 +37,7 @@ describe("atlantis.yaml for a two-environment app", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "warmfleet-atlantis-"));
     const app = new App({ outdir: join(root, "cdktf.out") });
-    buildStacks(app, [defaultEnvironment, prod]);
+    buildStacks(app, [dev, prod], { userData: "#!/bin/bash\n" });
     app.synth();
     document = parse(atlantisYaml(readManifest(join(root, "cdktf.out")), "cdktf.out"));
     projects = document.projects as Project[];
@@ -112,9 +109,19 @@ describe("committed atlantis.yaml", () => {
   test("GIVEN the app as committed WHEN atlantis.yaml is regenerated THEN it matches the committed file", () => {
     const outdir = synthMainApp();
     try {
-      expect(atlantisYaml(readManifest(outdir), "cdktf.out")).toBe(readFileSync(join(REPO_ROOT, "atlantis.yaml"), "utf8"));
+      const stale = firstDifference(readFileSync(join(REPO_ROOT, "atlantis.yaml"), "utf8"), atlantisYaml(readManifest(outdir), "cdktf.out"));
+      if (stale) throw new Error(`atlantis.yaml is stale (${stale}): run \`npm run synth && npm run atlantis:config\` and commit atlantis.yaml`);
     } finally {
       removeDir(outdir);
     }
   });
 });
+
+/** Where two texts first differ, as "line N: committed ... generated ...", or undefined when equal. */
+function firstDifference(committed: string, generated: string): string | undefined {
+  if (committed === generated) return undefined;
+  const [old, current] = [committed.split("\n"), generated.split("\n")];
+  const line = old.findIndex((text, i) => text !== current[i]);
+  const at = line === -1 ? old.length : line;
+  return `line ${at + 1}: committed ${JSON.stringify(old[at] ?? "")}, generated ${JSON.stringify(current[at] ?? "")}`;
+}

@@ -1,26 +1,41 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { App, Testing } from "cdktf";
-import { EnvironmentConfig, defaultEnvironment } from "../../stacks/environments";
-import { InferenceStack, buildStacks } from "../../stacks/inference-stack";
-import { lockFilePath } from "../../stacks/lock-file-synthesizer";
-import { removeDir, synthApp } from "../support/terraform";
+import { Testing } from "cdktf";
+import { EnvironmentConfig, EnvironmentDefinition, defineEnvironment, dev } from "../../stacks/environments";
+import { InferenceStack, StackInputs, buildStacks } from "../../stacks/inference-stack";
+import { REPO_ROOT, removeDir, synthApp } from "../support/terraform";
 
-const prod: EnvironmentConfig = {
-  ...defaultEnvironment,
+const inputs: StackInputs = { userData: "#!/bin/bash\necho test server\n" };
+
+const prod = defineEnvironment({
   name: "prod",
+  region: "us-east-1",
   dependsOn: ["dev"],
   state: { bucket: "acme-terraform-state", kmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/abc", dynamodbTable: "terraform-locks" },
-};
+});
+
+function synthStack(environment: EnvironmentConfig): { stack: InferenceStack; json: Record<string, any> } {
+  const stack = new InferenceStack(Testing.app(), `warmfleet-${environment.name}`, environment, inputs);
+  return { stack, json: JSON.parse(Testing.synth(stack)) };
+}
 
 function stackJson(environment: EnvironmentConfig): Record<string, any> {
-  const app = Testing.app();
-  return JSON.parse(Testing.synth(new InferenceStack(app, `warmfleet-${environment.name}`, environment)));
+  return synthStack(environment).json;
+}
+
+function only(json: Record<string, any>, type: string): Record<string, any> {
+  const [resource, ...rest] = Object.values(json.resource[type] as Record<string, Record<string, any>>);
+  expect(rest).toHaveLength(0);
+  return resource;
+}
+
+function devWith(overrides: Omit<EnvironmentDefinition, "name" | "region">): EnvironmentConfig {
+  return defineEnvironment({ name: "dev", region: "us-east-1", ...overrides });
 }
 
 describe("InferenceStack", () => {
   test("GIVEN no state config WHEN synthesized THEN state stays local at a relative path", () => {
-    expect(stackJson(defaultEnvironment).terraform.backend).toEqual({ local: { path: "terraform.warmfleet-dev.tfstate" } });
+    expect(stackJson(dev).terraform.backend).toEqual({ local: { path: "terraform.warmfleet-dev.tfstate" } });
   });
 
   test("GIVEN an S3 state config WHEN synthesized THEN the backend is encrypted S3 with native locking and the migration lock table", () => {
@@ -38,14 +53,14 @@ describe("InferenceStack", () => {
   });
 
   test("GIVEN an explicit key and bucket region WHEN synthesized THEN they are used", () => {
-    const backend = stackJson({ ...defaultEnvironment, state: { bucket: "b", key: "k/state", region: "eu-central-1" } }).terraform.backend.s3;
+    const backend = stackJson(devWith({ state: { bucket: "b", key: "k/state", region: "eu-central-1" } })).terraform.backend.s3;
     expect(backend).toEqual({ bucket: "b", key: "k/state", region: "eu-central-1", encrypt: true, use_lockfile: true });
   });
 
   test("GIVEN environments with dependsOn WHEN built THEN the stacks depend on each other in the manifest", () => {
     let outdir: string | undefined;
     try {
-      outdir = synthApp((app) => buildStacks(app, [defaultEnvironment, prod]));
+      outdir = synthApp((app) => buildStacks(app, [dev, prod], inputs));
       const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
       expect(manifest.stacks["warmfleet-prod"].dependencies).toEqual(["warmfleet-dev"]);
       expect(manifest.stacks["warmfleet-dev"].dependencies).toEqual([]);
@@ -54,32 +69,38 @@ describe("InferenceStack", () => {
     }
   });
 
-  test("GIVEN dependsOn naming no environment WHEN built THEN it fails naming both", () => {
-    expect(() => buildStacks(new App({ outdir: "unused" }), [{ ...prod, dependsOn: ["staging"] }])).toThrow(
-      /environment prod: dependsOn names "staging", which is not an environment \(known: prod\)/,
-    );
+  test("GIVEN an environment's name WHEN synthesized THEN the provider tags every resource with Project and that name", () => {
+    expect(stackJson(prod).provider.aws[0].default_tags).toEqual([{ tags: { Project: "warmfleet", Environment: "prod" } }]);
   });
 
-  test("GIVEN a committed lock file WHEN the default stack is synthesized THEN it lands beside cdk.tf.json, byte for byte", () => {
-    let outdir: string | undefined;
-    try {
-      outdir = synthApp((app) => buildStacks(app, [defaultEnvironment]));
-      const committed = lockFilePath("warmfleet-dev");
-      expect(existsSync(committed)).toBe(true);
-      expect(readFileSync(join(outdir, "stacks", "warmfleet-dev", ".terraform.lock.hcl"), "utf8")).toBe(readFileSync(committed, "utf8"));
-      expect(readFileSync(committed, "utf8")).toMatch(/provider "registry.terraform.io\/hashicorp\/aws" \{\s+version\s+= "5.100.0"[\s\S]*"h1:/);
-    } finally {
-      removeDir(outdir);
-    }
+  test("GIVEN stack inputs WHEN synthesized THEN the launch template boots the given user data", () => {
+    expect(only(stackJson(dev), "aws_launch_template").user_data).toBe(Buffer.from(inputs.userData, "utf8").toString("base64"));
   });
 
-  test("GIVEN a stack without a committed lock file WHEN synthesized THEN none is invented", () => {
-    let outdir: string | undefined;
-    try {
-      outdir = synthApp((app) => buildStacks(app, [prod].map((e) => ({ ...e, dependsOn: [] }))));
-      expect(existsSync(join(outdir, "stacks", "warmfleet-prod", ".terraform.lock.hcl"))).toBe(false);
-    } finally {
-      removeDir(outdir);
+  test("GIVEN workersPerInstance WHEN synthesized THEN the warmup function sends rounds twice that wide", () => {
+    const variables = only(stackJson(devWith({ fleet: { workersPerInstance: 3 } })), "aws_lambda_function").environment.variables;
+    expect(variables.WARMUP_CONCURRENCY).toBe("6");
+  });
+
+  test("GIVEN no workersPerInstance WHEN synthesized THEN rounds follow the instance type's vCPUs (c6i.xlarge: 4 workers, 8 wide)", () => {
+    expect(only(stackJson(dev), "aws_lambda_function").environment.variables.WARMUP_CONCURRENCY).toBe("8");
+  });
+
+  test("GIVEN no desiredCapacity WHEN synthesized THEN the group starts at minSize and the fleet raises no desiredCapacity warning", () => {
+    const { stack, json } = synthStack(dev);
+    expect(dev.fleet.desiredCapacity).toBeUndefined();
+    expect(only(json, "aws_autoscaling_group")).toMatchObject({ min_size: 1, desired_capacity: 1 });
+    expect(stack.fleet.node.metadata.map((entry) => String(entry.data))).not.toContainEqual(expect.stringContaining("desiredCapacity"));
+  });
+
+  test("GIVEN a desiredCapacity WHEN synthesized THEN the group is created at that size", () => {
+    expect(only(stackJson(devWith({ fleet: { desiredCapacity: 2 } })), "aws_autoscaling_group").desired_capacity).toBe(2);
+  });
+
+  test("GIVEN the stacks folder WHEN its imports are read THEN nothing comes from examples/ (the server is a stack input)", () => {
+    const sources = readdirSync(join(REPO_ROOT, "stacks")).filter((file) => file.endsWith(".ts"));
+    for (const file of sources) {
+      expect(readFileSync(join(REPO_ROOT, "stacks", file), "utf8")).not.toMatch(/from "\.\.\/examples\//);
     }
   });
 });

@@ -1,0 +1,19 @@
+import { Construct } from "constructs";
+import { App, TerraformStack } from "cdktf";
+import { ExistingVpcHttpsStack } from "./existing-vpc-https";
+import { SpotFleetStack } from "./spot-fleet";
+import { WarmFleetStack } from "./warm-fleet";
+
+/**
+ * Every example stack, by id. The id is also its file name in this folder, so a test can tell
+ * when a file here is missing from the list (and so from the offline plans).
+ */
+export const exampleStacks: Readonly<Record<string, new (scope: Construct, id: string) => TerraformStack>> = {
+  "warm-fleet": WarmFleetStack,
+  "existing-vpc-https": ExistingVpcHttpsStack,
+  "spot-fleet": SpotFleetStack,
+};
+
+export function buildExampleStacks(app: App): TerraformStack[] {
+  return Object.entries(exampleStacks).map(([id, Stack]) => new Stack(app, id));
+}
