@@ -1,22 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { copyRepository } from "./support/copy-repository";
 import { REPO_ROOT, removeDir } from "./support/terraform";
 
 // Atlantis must show no spurious diff: the same commit synthesizes byte-identical Terraform in
 // any directory, on any machine. Two copies of the repository, built and synthesized apart.
-function copyRepository(): string {
-  const copy = mkdtempSync(join(tmpdir(), "warmfleet-copy-"));
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT }).toString().split("\n").filter(Boolean);
-  for (const file of files) {
-    mkdirSync(dirname(join(copy, file)), { recursive: true });
-    cpSync(join(REPO_ROOT, file), join(copy, file));
-  }
-  // Hard links: a real node_modules tree in each copy, as `npm ci` would leave, without the download.
-  execFileSync("cp", ["-al", join(REPO_ROOT, "node_modules"), join(copy, "node_modules")]);
-  return copy;
-}
 
 function buildAndSynth(copy: string): void {
   const env = { ...process.env, CDKTF_OUTDIR: join(copy, "cdktf.out") };
@@ -53,6 +43,16 @@ describe("deterministic synth", () => {
     const [assetsA, assetsB] = copies.map((c) => listFiles(join(c, "cdktf.out", "stacks", "warmfleet-dev")).filter((f) => f.startsWith("assets")));
     expect(assetsA).toEqual(assetsB);
     expect(assetsA).toEqual([expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]{32}\/warmup\.zip$/)]);
+  });
+
+  test("GIVEN two checkouts WHEN each builds THEN the build stamp is byte-identical and holds relative paths only", () => {
+    const [stampA, stampB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", "warmup.inputs.json"), "utf8"));
+    expect(stampA).toBe(stampB);
+    expect(stampA).not.toContain(copies[0]);
+    expect(stampA).not.toContain(tmpdir());
+    const stamp = JSON.parse(stampA) as { inputs: Record<string, string>; files: string[] };
+    expect(Object.keys(stamp.inputs)).toEqual(expect.arrayContaining(["lambdas/warmup/handler.ts", "package-lock.json", "scripts/build-lambdas.ts", "modules/internal/zip.ts"]));
+    expect(stamp.files).toContain("lambdas/warmup/handler.ts");
   });
 
   test("GIVEN two checkouts WHEN synthesized THEN both carry the committed provider lock file", () => {
