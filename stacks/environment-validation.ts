@@ -1,6 +1,6 @@
 // Synth-time checks of the environment list: each mistake here would otherwise synthesize and
 // surface only at plan or apply time, or never (a prod stack tagged as dev).
-import { PropValidationError } from "../modules";
+import { PropValidationError } from "../modules/internal/validation";
 import { EnvironmentConfig, ExistingNetworkConfig } from "./environments";
 
 /**
