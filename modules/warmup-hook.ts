@@ -22,7 +22,7 @@ import { Connections, IConnectable, Port } from "./connections";
 import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
 import { assumeRolePolicy, policyDocument } from "./internal/policies";
 import { vcpusOfInstanceType } from "./internal/instance-types";
-import { PropValidationError, isUnresolved, requireIntegerInRange } from "./internal/validation";
+import { PropValidationError, isUnresolved, requireIntegerInRange, requireLogRetentionDays } from "./internal/validation";
 import { deterministicZip, unzipFile } from "./internal/zip";
 import { requireSettingInRange } from "./internal/warmup-settings";
 import { WARMUP_SETTINGS } from "./warmup-settings";
@@ -133,7 +133,6 @@ export interface WarmupHookProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /**
  * The warmup path of a fleet: an EventBridge rule for its launch lifecycle events, and a Lambda
@@ -436,9 +435,7 @@ function validateWarmupProps(scope: Construct, props: WarmupHookProps, workers: 
   requireIntegerInRange(scope, "retryAttempts", props.retryAttempts, 0, 2, "use 0 to 2 (Lambda's asynchronous retry limit)");
   requireIntegerInRange(scope, "maxEventAgeSeconds", props.maxEventAgeSeconds, 60, 21600, "use 60 to 21600 seconds");
   requireIntegerInRange(scope, "ruleRetryAttempts", props.ruleRetryAttempts, 0, 185, "use 0 to 185");
-  if (props.logRetentionDays !== undefined && !RETENTION_DAYS.includes(props.logRetentionDays)) {
-    throw new PropValidationError(scope, "logRetentionDays", props.logRetentionDays, `one of ${RETENTION_DAYS.join(", ")}`, "pick the nearest allowed value");
-  }
+  requireLogRetentionDays(scope, "logRetentionDays", props.logRetentionDays);
   for (const [prop, path] of [["healthPath", props.healthPath], ["warmupPath", props.warmupPath]] as const) {
     if (path !== undefined && !path.startsWith("/")) {
       throw new PropValidationError(scope, prop, path, "an absolute path starting with /", `use for example "/${path}"`);

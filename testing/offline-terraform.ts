@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -166,10 +167,38 @@ function writeOverride(workDir: string, endpoint: string, endpointNames: string[
 
 let cachedEndpointNames: Promise<string[]> | undefined;
 
-/** Every endpoint name the installed provider accepts, read once per process from its own schema. */
+/**
+ * Every endpoint name the installed provider accepts, read from its own schema once per machine:
+ * `terraform providers schema` starts the provider (seconds), and every test file is its own
+ * process. The cache file is keyed by the mirror's provider binaries (path, size, mtime).
+ */
 function endpointNames(workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
-  cachedEndpointNames ??= readEndpointNames(workDir, env);
+  cachedEndpointNames ??= cachedOnDisk(() => readEndpointNames(workDir, env));
   return cachedEndpointNames;
+}
+
+async function cachedOnDisk(read: () => Promise<string[]>): Promise<string[]> {
+  const file = join(tmpdir(), `warmfleet-aws-endpoints-${providerFingerprint()}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as string[];
+  const names = await read();
+  // Written aside and renamed: a concurrent test process never reads half a file.
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, JSON.stringify(names));
+  renameSync(partial, file);
+  return names;
+}
+
+function providerFingerprint(): string {
+  const root = join(providerMirror(), "registry.terraform.io", "hashicorp", "aws");
+  const binaries = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.startsWith("terraform-provider-aws"))
+    .map((entry) => {
+      const path = join(entry.parentPath, entry.name);
+      const stat = statSync(path);
+      return `${path}:${stat.size}:${stat.mtimeMs}`;
+    })
+    .sort();
+  return createHash("sha256").update(binaries.join("\n")).digest("hex").slice(0, 16);
 }
 
 async function readEndpointNames(workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {

@@ -94,6 +94,7 @@ describe("grants", () => {
 
   test.each<[string, (fleet: InferenceFleet) => void, RegExp]>([
     ["a bucket name", (f) => f.grantModelStoreRead({ bucketArn: "acme-models" }), /grantModelStoreRead: invalid store.bucketArn = "acme-models". Allowed: an S3 bucket ARN/],
+    ["an object ARN", (f) => f.grantModelStoreRead({ bucketArn: "arn:aws:s3:::acme-models/resnet" }), /invalid store.bucketArn = "arn:aws:s3:::acme-models\/resnet"/],
     ["a key alias", (f) => f.grantModelStoreRead({ bucketArn: "arn:aws:s3:::m", kmsKeyArn: "alias/models" }), /invalid store.kmsKeyArn = "alias\/models". Allowed: a KMS key ARN/],
     ["a leading slash", (f) => f.grantModelStoreRead({ bucketArn: "arn:aws:s3:::m", prefix: "/models/" }), /invalid store.prefix = "\/models\/".*Fix: use "models\/"/],
     ["a bad sid", (f) => f.addToInstanceRolePolicy({ sid: "read-models", actions: ["s3:GetObject"], resources: ["*"] }), /InferenceFleet \(\S+Fleet\): invalid statement.sid = "read-models"/],

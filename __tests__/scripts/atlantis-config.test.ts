@@ -41,13 +41,16 @@ describe("atlantis.yaml for a two-environment app", () => {
     app.synth();
     document = parse(atlantisYaml(readManifest(join(root, "cdktf.out")), "cdktf.out"));
     projects = document.projects as Project[];
+    // Only prod is planned here: dev is the default configuration, which default-stack-plan.test.ts
+    // plans, and every plan costs the provider's start-up several times over on two cores.
     const aws = await startLoopbackAws();
     try {
-      for (const project of projects) plans[project.name] = await offlinePlan(join(root, project.dir), { endpoint: aws.url });
+      const prodProject = projects.find((p) => p.name === "warmfleet-prod") as Project;
+      plans[prodProject.name] = await offlinePlan(join(root, prodProject.dir), { endpoint: aws.url });
     } finally {
       await aws.close();
     }
-  }, 2 * PLAN_TIMEOUT_MS);
+  }, PLAN_TIMEOUT_MS);
   afterAll(() => removeDir(root));
 
   test("GIVEN two environments WHEN generated THEN version 3 with one project per stack in its synthesized directory", () => {
@@ -95,11 +98,10 @@ describe("atlantis.yaml for a two-environment app", () => {
     expect(inline.projects.every((p: Project) => p.workflow === "cdktf")).toBe(true);
   });
 
-  test("GIVEN every project dir WHEN initialised, validated and planned offline THEN each succeeds", () => {
-    for (const project of projects) {
-      expect(plans[project.name].validate.valid).toBe(true);
-      expect((plans[project.name].plan.resource_changes ?? []).length).toBeGreaterThan(50);
-    }
+  test("GIVEN the prod project dir WHEN initialised, validated and planned offline THEN it succeeds with its own backend-independent plan", () => {
+    const plan = plans["warmfleet-prod"];
+    expect(plan.validate.valid).toBe(true);
+    expect((plan.plan.resource_changes ?? []).length).toBeGreaterThan(50);
     const prodGroup = plans["warmfleet-prod"].plan.resource_changes?.find((r) => r.type === "aws_autoscaling_group");
     expect(prodGroup?.change.after).toMatchObject({ name: "warmfleet-prod" });
   });

@@ -129,6 +129,8 @@ export interface ArnKind {
   readonly regional: boolean;
   readonly withAccount: boolean;
   readonly resourcePrefix: string;
+  /** Characters the resource part may use. @default - letters, digits and ._/+=,@- */
+  readonly resourceCharacters?: string;
   readonly example: string;
 }
 
@@ -136,7 +138,7 @@ function arnPattern(kind: ArnKind): RegExp {
   const region = kind.regional ? "[a-z]{2}(-[a-z]+)+-\\d" : "";
   const account = kind.withAccount ? "\\d{12}" : "";
   const prefix = kind.resourcePrefix.replace(/[/.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^arn:aws(-[a-z]+)*:${kind.service}:${region}:${account}:${prefix}[A-Za-z0-9._/+=,@-]+$`);
+  return new RegExp(`^arn:aws(-[a-z]+)*:${kind.service}:${region}:${account}:${prefix}${kind.resourceCharacters ?? "[A-Za-z0-9._/+=,@-]"}+$`);
 }
 
 export const ACM_CERTIFICATE: ArnKind = {
@@ -165,6 +167,7 @@ export const S3_BUCKET: ArnKind = {
   regional: false,
   withAccount: false,
   resourcePrefix: "",
+  resourceCharacters: "[a-z0-9.-]",
   example: "an S3 bucket ARN (arn:aws:s3:::<bucket>)",
 };
 
@@ -182,4 +185,13 @@ export function requireInstanceType(scope: ValidationScope, prop: string, value:
       "use the API name shown by `aws ec2 describe-instance-types`, for example c6i.xlarge",
     );
   }
+}
+
+/** Retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export function requireLogRetentionDays(scope: ValidationScope, prop: string, days: number | undefined): void {
+  if (days === undefined || isUnresolved(days) || LOG_RETENTION_DAYS.includes(days)) return;
+  const nearest = LOG_RETENTION_DAYS.reduce((best, value) => (Math.abs(value - days) < Math.abs(best - days) ? value : best));
+  throw new PropValidationError(scope, prop, days, `one of ${LOG_RETENTION_DAYS.join(", ")}`, `use ${nearest}`);
 }
