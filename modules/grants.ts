@@ -125,3 +125,34 @@ function validateStatement(scope: Construct, statement: PolicyStatement, existin
     throw new PropValidationError(scope, "statement.sid", sid, "a sid not used by another grant of this role", "rename the sid, or leave it out");
   }
 }
+
+/** Where results are written: an S3 bucket, a key prefix and optionally a KMS key. */
+export interface ResultsStore {
+  /** ARN of the bucket, "arn:aws:s3:::my-results". */
+  readonly bucketArn: string;
+  /** Key prefix the grant is limited to, e.g. "recommendations/". @default - the whole bucket */
+  readonly prefix?: string;
+  /** KMS key the bucket encrypts with (SSE-KMS). @default - none: SSE-S3 needs no key grant */
+  readonly kmsKeyArn?: string;
+}
+
+/**
+ * Write-only access to a results store: put objects under the prefix (multipart uploads
+ * included, and aborting them), and encrypt with its key. No list or read: a job that writes
+ * results never needs to see what other runs wrote.
+ */
+export function grantResultsWrite(grantee: IGrantable, store: ResultsStore): void {
+  requireArn("grantResultsWrite", "store.bucketArn", store.bucketArn, [S3_BUCKET], 'pass the bucket ARN, "arn:aws:s3:::<bucket>", not its name or an object ARN');
+  if (store.kmsKeyArn !== undefined) {
+    requireArn("grantResultsWrite", "store.kmsKeyArn", store.kmsKeyArn, [KMS_KEY], "pass the key ARN (not an alias or key id)");
+  }
+  const prefix = store.prefix ?? "";
+  if (!isUnresolved(prefix) && prefix.startsWith("/")) {
+    throw new PropValidationError("grantResultsWrite", "store.prefix", prefix, "a key prefix without a leading /", `use "${prefix.replace(/^\/+/, "")}"`);
+  }
+  grantee.addToRolePolicy({ actions: ["s3:PutObject", "s3:AbortMultipartUpload"], resources: [`${store.bucketArn}/${prefix}*`] });
+  if (store.kmsKeyArn !== undefined) {
+    // Multipart uploads read the data key back for each part, hence Decrypt beside GenerateDataKey.
+    grantee.addToRolePolicy({ actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [store.kmsKeyArn] });
+  }
+}
