@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { App, TerraformStack } from "cdktf";
+import { AsyncInferenceStack } from "./async-inference";
 import { ExistingVpcHttpsStack } from "./existing-vpc-https";
+import { NightlyBatchStack } from "./nightly-batch";
 import { SpotFleetStack } from "./spot-fleet";
 import { WarmFleetStack } from "./warm-fleet";
 
@@ -12,6 +14,8 @@ export const exampleStacks: Readonly<Record<string, new (scope: Construct, id: s
   "warm-fleet": WarmFleetStack,
   "existing-vpc-https": ExistingVpcHttpsStack,
   "spot-fleet": SpotFleetStack,
+  "nightly-batch": NightlyBatchStack,
+  "async-inference": AsyncInferenceStack,
 };
 
 export function buildExampleStacks(app: App): TerraformStack[] {
