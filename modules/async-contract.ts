@@ -75,6 +75,7 @@ export const ASYNC_REQUEST_ENV = {
   topicArn: "ASYNC_REQUESTS_TOPIC_ARN",
   maxBodyBytes: "ASYNC_MAX_BODY_BYTES",
   resultTtlSeconds: "ASYNC_RESULT_TTL_SECONDS",
+  awsRequestTimeoutMs: "ASYNC_AWS_TIMEOUT_MS",
 } as const;
 
 /** Environment variables of every worker (Lambda or container). */

@@ -74,6 +74,7 @@ export class AsyncRequestApi extends Construct implements IGrantable {
     validateApiProps(this, props);
     this.authType = props.authType ?? FunctionUrlAuth.AWS_IAM;
     const tags = props.tags ?? {};
+    const timeoutSeconds = props.timeoutSeconds ?? 10;
     this.functionName = props.name;
     const { logGroup, role, runtimePolicy } = lambdaBasics(this, props.name, `Request API ${props.name}: results table read/write, publish to the requests topic`, props.logRetentionDays ?? 30, tags);
     this.logGroupName = logGroup.name;
@@ -92,7 +93,7 @@ export class AsyncRequestApi extends Construct implements IGrantable {
       filename: bundle.path,
       sourceCodeHash: bundle.assetHash,
       role: role.arn,
-      timeout: props.timeoutSeconds ?? 10,
+      timeout: timeoutSeconds,
       memorySize: props.memoryMb ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrency,
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
@@ -103,6 +104,7 @@ export class AsyncRequestApi extends Construct implements IGrantable {
           [ASYNC_REQUEST_ENV.topicArn]: props.queue.requestsTopicArn,
           [ASYNC_REQUEST_ENV.maxBodyBytes]: String(props.maxBodyBytes ?? 65_536),
           [ASYNC_REQUEST_ENV.resultTtlSeconds]: String(props.table.resultTtlSeconds),
+          [ASYNC_REQUEST_ENV.awsRequestTimeoutMs]: String(awsRequestTimeoutMs(timeoutSeconds)),
         },
       },
       tags,
@@ -174,4 +176,13 @@ function validateApiProps(scope: Construct, props: AsyncRequestApiProps): void {
   requireIntegerInRange(scope, "timeoutSeconds", props.timeoutSeconds, 3, 60, "use 3 to 60 seconds: the API only reads, writes and publishes");
   requireIntegerInRange(scope, "memoryMb", props.memoryMb, 128, 10_240, "use 128 to 10240 MB");
   requireLogRetentionDays(scope, "logRetentionDays", props.logRetentionDays);
+}
+
+/**
+ * Timeout of one DynamoDB or SNS call: a submit makes at most four calls (read, write, publish,
+ * roll back) of two attempts each, so eight timeouts must fit the function's own timeout, or a
+ * hanging endpoint turns the JSON 503 into the function URL's opaque 502.
+ */
+function awsRequestTimeoutMs(timeoutSeconds: number): number {
+  return Math.max(100, Math.min(2_000, Math.floor((timeoutSeconds * 1000) / 10)));
 }

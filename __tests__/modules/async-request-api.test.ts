@@ -38,10 +38,20 @@ describe("AsyncRequestApi", () => {
           ASYNC_REQUESTS_TOPIC_ARN: expect.stringMatching(/aws_sns_topic\.Requests_RequestsTopic_\w+\.arn/),
           ASYNC_MAX_BODY_BYTES: "65536",
           ASYNC_RESULT_TTL_SECONDS: "604800",
+          ASYNC_AWS_TIMEOUT_MS: "1000",
         },
       },
     });
     expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/infer-api", retention_in_days: 30 });
+  });
+
+  test.each([
+    [3, "300"],
+    [10, "1000"],
+    [60, "2000"],
+  ])("GIVEN a %s s function timeout WHEN synthesized THEN eight AWS call timeouts fit in it (%s ms each)", (timeoutSeconds, awsTimeoutMs) => {
+    const fn = Object.values(api({ timeoutSeconds }).json.resource?.aws_lambda_function ?? {})[0] as { environment: { variables: Record<string, string> } };
+    expect(fn.environment.variables.ASYNC_AWS_TIMEOUT_MS).toBe(awsTimeoutMs);
   });
 
   test("GIVEN defaults WHEN synthesized THEN the function URL uses IAM auth and nothing grants public access", () => {

@@ -8,7 +8,7 @@ export const ASYNC_REQUEST_LIMITS = {
   maxBodyBytes: { default: 65_536, min: 1, max: SNS_MAX_MESSAGE_BYTES },
   resultTtlSeconds: { default: 604_800, min: 60, max: 31_536_000 },
   /** Timeout of one DynamoDB or SNS request; the SDK tries at most twice. Optional variable. */
-  awsRequestTimeoutMs: { env: "ASYNC_AWS_TIMEOUT_MS", default: 2_000, min: 100, max: 30_000 },
+  awsRequestTimeoutMs: { env: ASYNC_REQUEST_ENV.awsRequestTimeoutMs, default: 2_000, min: 100, max: 30_000 },
 } as const;
 
 export interface AsyncRequestConfig {
