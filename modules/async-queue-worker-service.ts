@@ -5,26 +5,25 @@ import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-tar
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { ASYNC_WORKER_ENV } from "./async-contract";
 import { IAsyncRequestQueue } from "./async-request-queue";
 import { IAsyncResultsTable } from "./async-results-table";
-import { CpuArchitecture, ecrRepositoryArnOfImage } from "./batch-job-definition";
+import { CpuArchitecture } from "./batch-job-definition";
 import { Connections, IConnectable, Port } from "./connections";
 import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
 import { requireLogRetentionDays } from "./internal/validation";
 import { requireQueueName } from "./internal/async-validation";
 import { requireFargateSize } from "./internal/fargate-resources";
-import { assumeRolePolicy, policyDocument } from "./internal/policies";
+import { assumeRolePolicy } from "./internal/policies";
 import { PropValidationError, isUnresolved, requireIntegerInRange, requireNonEmpty } from "./internal/validation";
+import { ecsExecutionRole } from "./internal/ecs-execution-role";
 
 /** An existing ECS cluster to run the workers in. */
 export interface WorkerClusterReference {
@@ -162,7 +161,7 @@ export class AsyncQueueWorkerService extends Construct implements IConnectable, 
       actions: ["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
       resources: [`arn:${partition}:ecs:${region}:${account}:task/${this.clusterName}/*`],
     });
-    const execution = this.executionRole(props, logGroup, partition, tags);
+    const execution = ecsExecutionRole(this, { name: props.name, description: `ECS for the async workers ${props.name}: pull their image, write their log group`, image: props.image, ecrRepositoryArn: props.ecrRepositoryArn, logGroupArn: logGroup.arn, partition, tags });
     this.executionRoleArn = execution.role.arn;
 
     const taskDefinition = new EcsTaskDefinition(this, "TaskDefinition", {
@@ -247,28 +246,6 @@ export class AsyncQueueWorkerService extends Construct implements IConnectable, 
       volumesFrom: [],
       systemControls: [],
     };
-  }
-
-  private executionRole(props: AsyncQueueWorkerServiceProps, logGroup: CloudwatchLogGroup, partition: string, tags: Readonly<Record<string, string>>) {
-    const role = new IamRole(this, "ExecutionRole", {
-      name: `${props.name}-execution`,
-      description: `ECS for the async workers ${props.name}: pull their image, write their log group`,
-      assumeRolePolicy: assumeRolePolicy(this, "ExecutionTrustPolicy", "ecs-tasks.amazonaws.com"),
-      tags,
-    });
-    const repository = props.ecrRepositoryArn ?? ecrRepositoryArnOfImage(props.image, partition);
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: "Logs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
-    ];
-    if (repository !== undefined) {
-      statements.push(
-        // GetAuthorizationToken supports no resource-level permissions.
-        { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-        { sid: "PullImage", effect: "Allow", actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], resources: [repository] },
-      );
-    }
-    const policy = new IamRolePolicy(this, "ExecutionPolicy", { name: "execution", role: role.name, policy: policyDocument(this, "ExecutionPolicyDocument", statements) });
-    return { role, policy };
   }
 
   /** Target tracking on (visible + in-flight) / running tasks, from SQS and Container Insights metrics. */

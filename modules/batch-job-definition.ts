@@ -3,17 +3,16 @@ import { Annotations, Fn } from "cdktf";
 import { BatchJobDefinition as BatchJobDefinitionResource } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { BatchPlatform } from "./batch-compute-environment";
 import { IGrantable, ModelStore, PolicyStatement, ResultsStore, RoleGrants, grantModelStoreRead, grantResultsWrite } from "./grants";
-import { assumeRolePolicy, policyDocument } from "./internal/policies";
+import { assumeRolePolicy } from "./internal/policies";
 import { requireFargateSize } from "./internal/fargate-resources";
 import { RetryCondition, isCatchAll, requireBatchName, requireRetryPattern } from "./internal/batch-validation";
 import { requireLogRetentionDays } from "./internal/validation";
 import { PropValidationError, isUnresolved, requireIntegerInRange } from "./internal/validation";
+import { ecsExecutionRole } from "./internal/ecs-execution-role";
 
 /** What a job does when a retry rule matches. */
 export enum RetryAction {
@@ -158,7 +157,7 @@ export class BatchJobDefinition extends Construct implements IBatchJobDefinition
     this.jobRoleName = jobRole.name;
     this.jobRoleArn = jobRole.arn;
     this.grants = new RoleGrants(this, jobRole.name);
-    const execution = this.executionRole(props, logGroup, partition, tags);
+    const execution = ecsExecutionRole(this, { name: props.name, description: `ECS for the Batch job ${props.name}: pull its image, write its log group`, image: props.image, ecrRepositoryArn: props.ecrRepositoryArn, logGroupArn: logGroup.arn, partition, tags });
     this.executionRoleArn = execution.role.arn;
 
     this.containerProperties = this.container(props, this.logGroupName, region);
@@ -226,28 +225,6 @@ export class BatchJobDefinition extends Construct implements IBatchJobDefinition
     });
   }
 
-  private executionRole(props: BatchJobDefinitionProps, logGroup: CloudwatchLogGroup, partition: string, tags: Readonly<Record<string, string>>) {
-    const role = new IamRole(this, "ExecutionRole", {
-      name: `${props.name}-execution`,
-      description: `ECS for the Batch job ${props.name}: pull its image, write its log group`,
-      assumeRolePolicy: assumeRolePolicy(this, "ExecutionTrustPolicy", "ecs-tasks.amazonaws.com"),
-      tags,
-    });
-    const repository = props.ecrRepositoryArn ?? ecrRepositoryArnOfImage(props.image, partition);
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: "Logs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
-    ];
-    if (repository !== undefined) {
-      statements.push(
-        // GetAuthorizationToken supports no resource-level permissions.
-        { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-        { sid: "PullImage", effect: "Allow", actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], resources: [repository] },
-      );
-    }
-    const policy = new IamRolePolicy(this, "ExecutionPolicy", { name: "execution", role: role.name, policy: policyDocument(this, "ExecutionPolicyDocument", statements) });
-    return { role, policy };
-  }
-
   private warnAboutRiskyChoices(props: BatchJobDefinitionProps): void {
     const rules = props.retry?.rules ?? DEFAULT_RETRY_RULES;
     const endsWithCatchAll = rules.some((rule) => rule.action === RetryAction.EXIT && [rule.onExitCode, rule.onReason, rule.onStatusReason].some(isCatchAll));
@@ -262,15 +239,6 @@ export class BatchJobDefinition extends Construct implements IBatchJobDefinition
       );
     }
   }
-}
-
-/** ARN of the ECR repository of a literal ECR image URI; undefined for other registries. */
-export function ecrRepositoryArnOfImage(image: string, partition: string): string | undefined {
-  if (isUnresolved(image)) return undefined;
-  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9._/-]+?)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/.exec(image);
-  if (!match) return undefined;
-  const [, account, region, repository] = match;
-  return `arn:${partition}:ecr:${region}:${account}:repository/${repository}`;
 }
 
 /** The object without its undefined fields (they are left out of the registered JSON anyway). */

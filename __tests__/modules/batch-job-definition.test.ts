@@ -4,7 +4,8 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { BatchPlatform } from "../../modules/batch-compute-environment";
-import { BatchJobDefinition, BatchJobDefinitionProps, CpuArchitecture, DEFAULT_RETRY_RULES, RetryAction, ecrRepositoryArnOfImage } from "../../modules/batch-job-definition";
+import { BatchJobDefinition, BatchJobDefinitionProps, CpuArchitecture, DEFAULT_RETRY_RULES, RetryAction } from "../../modules/batch-job-definition";
+import { ecrRepositoryArnOfImage } from "../../modules/internal/ecs-execution-role";
 import { resources, single, synth } from "../support/synth";
 
 const IMAGE = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/recommender-batch:2024-06-01";
