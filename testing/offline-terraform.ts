@@ -63,16 +63,20 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
     // The backend block must be replaced before init, the provider block before plan.
     writeOverride(workDir, options.endpoint, []);
     await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
-    const [names, validateOutput] = await Promise.all([
-      endpointNames(workDir, env),
+    writeOverride(workDir, options.endpoint, await endpointNames(workDir, env));
+    // Validate and plan side by side: each starts the provider, and neither waits for the other.
+    const [validateOutput, planFailure] = await Promise.all([
       terraform(workDir, env, ["validate", "-json", "-no-color"], true),
+      terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]).then(
+        () => undefined,
+        (error: Error) => error,
+      ),
     ]);
-    writeOverride(workDir, options.endpoint, names);
     const validate = JSON.parse(validateOutput.stdout);
     if (!validate.valid) {
       throw new Error(`terraform validate failed in ${stackDir}:\n${JSON.stringify(validate.diagnostics, null, 2)}`);
     }
-    await terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
+    if (planFailure) throw planFailure;
     const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
     return { plan, validate };
   } finally {
