@@ -85,6 +85,22 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
 }
 
 /**
+ * terraform init and validate only, for a stack whose plan another test already covers: the
+ * provider's schema makes every Terraform command cost seconds, and the suite runs on two cores.
+ */
+export async function offlineValidate(stackDir: string): Promise<OfflinePlan["validate"]> {
+  const workDir = copyStack(stackDir);
+  try {
+    const env = terraformEnv(workDir, "http://127.0.0.1:9");
+    writeOverride(workDir, "http://127.0.0.1:9", []);
+    await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
+    return JSON.parse((await terraform(workDir, env, ["validate", "-json", "-no-color"], true)).stdout);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/**
  * A working copy of a synthesized stack (its committed lock file included, so init verifies the
  * provider against it), leaving cdktf.out untouched.
  */

@@ -5,8 +5,7 @@ import { App } from "cdktf";
 import { parse } from "yaml";
 import { atlantisYaml } from "../../scripts/atlantis-config";
 import { readSynthManifest as readManifest } from "../../scripts/lib/manifest";
-import { startLoopbackAws } from "../../testing/loopback-aws";
-import { OfflinePlan, offlinePlan } from "../../testing/offline-terraform";
+import { OfflinePlan, offlineValidate } from "../../testing/offline-terraform";
 import { defineEnvironment, dev } from "../../stacks/environments";
 import { buildStacks } from "../../stacks/inference-stack";
 import { PLAN_TIMEOUT_MS, REPO_ROOT, removeDir, synthMainApp } from "../support/terraform";
@@ -32,7 +31,7 @@ describe("atlantis.yaml for a two-environment app", () => {
   let root: string | undefined;
   let projects: Project[];
   let document: Record<string, unknown>;
-  const plans: Record<string, OfflinePlan> = {};
+  let prodValidate: OfflinePlan["validate"];
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "warmfleet-atlantis-"));
@@ -41,15 +40,11 @@ describe("atlantis.yaml for a two-environment app", () => {
     app.synth();
     document = parse(atlantisYaml(readManifest(join(root, "cdktf.out")), "cdktf.out"));
     projects = document.projects as Project[];
-    // Only prod is planned here: dev is the default configuration, which default-stack-plan.test.ts
-    // plans, and every plan costs the provider's start-up several times over on two cores.
-    const aws = await startLoopbackAws();
-    try {
-      const prodProject = projects.find((p) => p.name === "warmfleet-prod") as Project;
-      plans[prodProject.name] = await offlinePlan(join(root, prodProject.dir), { endpoint: aws.url });
-    } finally {
-      await aws.close();
-    }
+    // The prod dir is initialised and validated; its plan adds nothing the default stack's plan
+    // (default-stack-plan.test.ts, the same constructs) and the example plans do not show, and
+    // every Terraform command costs the provider's schema load on two cores.
+    const prodProject = projects.find((p) => p.name === "warmfleet-prod") as Project;
+    prodValidate = await offlineValidate(join(root, prodProject.dir));
   }, PLAN_TIMEOUT_MS);
   afterAll(() => removeDir(root));
 
@@ -98,12 +93,10 @@ describe("atlantis.yaml for a two-environment app", () => {
     expect(inline.projects.every((p: Project) => p.workflow === "cdktf")).toBe(true);
   });
 
-  test("GIVEN the prod project dir WHEN initialised, validated and planned offline THEN it succeeds with its own backend-independent plan", () => {
-    const plan = plans["warmfleet-prod"];
-    expect(plan.validate.valid).toBe(true);
-    expect((plan.plan.resource_changes ?? []).length).toBeGreaterThan(50);
-    const prodGroup = plans["warmfleet-prod"].plan.resource_changes?.find((r) => r.type === "aws_autoscaling_group");
-    expect(prodGroup?.change.after).toMatchObject({ name: "warmfleet-prod" });
+  test("GIVEN the prod project dir WHEN initialised and validated offline THEN it is valid Terraform for prod's group", () => {
+    expect(prodValidate).toMatchObject({ valid: true, error_count: 0 });
+    const stack = JSON.parse(readFileSync(join(root as string, "cdktf.out", "stacks", "warmfleet-prod", "cdk.tf.json"), "utf8"));
+    expect(Object.values(stack.resource.aws_autoscaling_group)).toEqual([expect.objectContaining({ name: "warmfleet-prod" })]);
   });
 });
 

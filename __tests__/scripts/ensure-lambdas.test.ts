@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copyRepository } from "../support/copy-repository";
+import { REPO_ROOT } from "../support/terraform";
 
 // `cdktf synth` / `diff` / `deploy` run cdktf.json's app command, with no build step of their own:
 // the command must rebuild a Lambda whose sources changed, and only then. One copy of the
@@ -70,7 +71,9 @@ describe("ensure-lambdas: the app command rebuilds a stale Lambda bundle", () =>
 
   beforeAll(() => {
     copy = copyRepository("warmfleet-ensure-");
-    execFileSync(process.execPath, ["--import", "tsx", "scripts/build-lambdas.ts"], { cwd: copy, stdio: "pipe" });
+    // The suite's own build, when it is there, saves building again; the check rebuilds it if not fresh.
+    if (existsSync(join(REPO_ROOT, "dist", "lambdas"))) cpSync(join(REPO_ROOT, "dist", "lambdas"), join(copy, "dist", "lambdas"), { recursive: true });
+    execFileSync(process.execPath, ["scripts/ensure-lambdas.js"], { cwd: copy, stdio: "pipe" });
     built = zipState();
     firstSynth = cdktfSynth(copy);
     first = warmupFunction(copy);
