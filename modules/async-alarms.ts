@@ -91,7 +91,7 @@ export class AsyncAlarms extends Construct {
     this.workerErrorAlarmNames = workerKeys.map((key) => `${props.name}-worker-errors-${key}`);
     const workers = (props.lambdaWorkers ?? []).map((worker, i) => {
       const alarmName = this.workerErrorAlarmNames[i];
-      return new CloudwatchMetricAlarm(this, `WorkerErrorsAlarm${workerKeys[i].replace(/[^A-Za-z0-9]/g, "")}`, {
+      return new CloudwatchMetricAlarm(this, `WorkerErrorsAlarm-${workerKeys[i]}`, {
         ...common,
         alarmName,
         alarmDescription: `Invocations of the worker ${worker.functionName} failed as a whole (not single messages reported as batch item failures).`,

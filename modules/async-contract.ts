@@ -85,4 +85,6 @@ export const ASYNC_WORKER_ENV = {
   completionTopicArn: "ASYNC_COMPLETIONS_TOPIC_ARN",
   visibilityTimeoutSeconds: "ASYNC_VISIBILITY_TIMEOUT_SECONDS",
   resultTtlSeconds: "ASYNC_RESULT_TTL_SECONDS",
+  /** Seconds a container worker may spend finishing its message after SIGTERM. */
+  stopGraceSeconds: "WORKER_STOP_GRACE_SECONDS",
 } as const;

@@ -182,13 +182,18 @@ function validateWorkerProps(scope: Construct, props: AsyncLambdaWorkerProps, ti
     );
   }
   const visibility = props.queue.visibilityTimeoutSeconds;
-  if (!isUnresolved(visibility) && !isUnresolved(timeout) && visibility < 6 * timeout) {
+  // AWS: at least 6 x the function timeout plus the batching window, during which received
+  // messages already count against their visibility timeout.
+  const window = props.batchingWindowSeconds ?? 0;
+  const needed = 6 * timeout + window;
+  if (!isUnresolved(visibility) && !isUnresolved(timeout) && !isUnresolved(window) && visibility < needed) {
+    const maxTimeout = Math.floor((visibility - window) / 6);
     throw new PropValidationError(
       scope,
       "timeoutSeconds",
       timeout,
-      `at most ${Math.floor(visibility / 6)} s: the queue's visibility timeout (${visibility} s) must be at least 6 x the function timeout (${6 * timeout} s), AWS's recommendation so a message does not reappear while an invocation or its retries still hold it`,
-      `lower timeoutSeconds to ${Math.floor(visibility / 6)} or less, or raise the queue's worstCaseProcessingSeconds or visibilityTimeoutFactor so its visibility timeout is at least ${6 * timeout} s`,
+      `at most ${maxTimeout} s: the queue's visibility timeout (${visibility} s) must be at least 6 x the function timeout plus the batching window (${needed} s), AWS's recommendation so a message does not reappear while an invocation or its retries still hold it`,
+      `lower timeoutSeconds to ${maxTimeout} or less, or raise the queue's worstCaseProcessingSeconds or visibilityTimeoutFactor so its visibility timeout is at least ${needed} s`,
     );
   }
   if (!isUnresolved(timeout) && !isUnresolved(props.queue.worstCaseProcessingSeconds) && timeout < props.queue.worstCaseProcessingSeconds) {

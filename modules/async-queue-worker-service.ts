@@ -230,6 +230,8 @@ export class AsyncQueueWorkerService extends Construct implements IConnectable, 
       [ASYNC_WORKER_ENV.completionTopicArn]: props.queue.completionsTopicArn,
       [ASYNC_WORKER_ENV.visibilityTimeoutSeconds]: String(props.queue.visibilityTimeoutSeconds),
       [ASYNC_WORKER_ENV.resultTtlSeconds]: String(props.table.resultTtlSeconds),
+      // Ten seconds short of the stop timeout: the worker must release its message before ECS kills it.
+      [ASYNC_WORKER_ENV.stopGraceSeconds]: String(Math.max(1, (props.stopTimeoutSeconds ?? 120) - 10)),
     };
     return {
       name: "worker",
@@ -271,7 +273,7 @@ export class AsyncQueueWorkerService extends Construct implements IConnectable, 
             { id: "inflight", returnData: false, metricStat: { stat: "Average", metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesNotVisible", dimensions: queue } } },
             { id: "running", returnData: false, metricStat: { stat: "Average", metric: { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: service } } },
             // Never divided by zero: with no task running the backlog itself is the value.
-            { id: "backlogpertask", label: "Backlog per task", returnData: true, expression: "(visible + inflight) / IF(running > 0, running, 1)" },
+            { id: "backlogpertask", label: "Backlog per task", returnData: true, expression: "(visible + inflight) / IF(FILL(running, 0) > 0, FILL(running, 0), 1)" },
           ],
         },
       },

@@ -21,7 +21,7 @@ export interface IAsyncResultsTable {
   readonly tableName: string;
   /** ARN of the table. */
   readonly tableArn: string;
-  /** Seconds a result is kept after its last write (the TTL the writers set on expiresAt). */
+  /** Seconds a request's record is kept after it was accepted (the TTL the request API sets on expiresAt; workers keep it). */
   readonly resultTtlSeconds: number;
   /** GetItem, PutItem and DeleteItem: what the request API needs. */
   grantReadWrite(grantee: IGrantable): void;
@@ -54,7 +54,7 @@ export class AsyncResultsTable extends Construct implements IAsyncResultsTable {
   public readonly tableName: string;
   /** ARN of the table. */
   public readonly tableArn: string;
-  /** Seconds a result is kept after its last write. */
+  /** Seconds a request's record is kept after it was accepted. */
   public readonly resultTtlSeconds: number;
   /** The customer managed key, with CUSTOMER_KEY. */
   public readonly kmsKeyArn?: string;

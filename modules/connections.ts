@@ -112,7 +112,7 @@ export class Connections implements IConnectable {
 
   /** Admits clients from an IPv4 CIDR block on `port` (ingress only: the clients are not ours). */
   public allowFromCidr(cidr: string, port: Port, description: string): void {
-    requireIpv4Cidr(`Connections ${this.name}`, "cidr", cidr);
+    requireIpv4Cidr(this.owner ?? `Connections ${this.name}`, "cidr", cidr);
     new VpcSecurityGroupIngressRule(this.requireOwner(), `Ingress${port.label}FromCidr${cidrKey(cidr)}`, {
       ...this.rule(port, description),
       cidrIpv4: cidr,
@@ -121,7 +121,7 @@ export class Connections implements IConnectable {
 
   /** Lets this side reach an IPv4 CIDR block on `port` (egress only). */
   public allowToCidr(cidr: string, port: Port, description: string): void {
-    requireIpv4Cidr(`Connections ${this.name}`, "cidr", cidr);
+    requireIpv4Cidr(this.owner ?? `Connections ${this.name}`, "cidr", cidr);
     new VpcSecurityGroupEgressRule(this.requireOwner(), `Egress${port.label}ToCidr${cidrKey(cidr)}`, {
       ...this.rule(port, description),
       cidrIpv4: cidr,

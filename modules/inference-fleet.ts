@@ -25,6 +25,12 @@ import {
   requireResourceName,
 } from "./internal/validation";
 
+/** The latest Amazon Linux 2023 for x86_64 (C6i), an SSM parameter EC2 resolves at every launch. */
+export const AMAZON_LINUX_2023 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/** The latest Amazon Linux 2023 for arm64 (Graviton types such as c7g). */
+export const AMAZON_LINUX_2023_ARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+
 /** State of the instances waiting in the warm pool. */
 export enum WarmPoolState {
   /** Set up, then stopped: pays only for EBS; restarts in seconds. */

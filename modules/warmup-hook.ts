@@ -3,7 +3,7 @@ import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, sep } from "node:path";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -384,7 +384,15 @@ function defaultBundle(): string {
 function stageBundle(scope: Construct, props: WarmupHookProps): string {
   const bundle = props.bundle ?? defaultBundle();
   if (!existsSync(bundle)) {
-    throw new PropValidationError(scope, "bundle", bundle, "the zip of the built function", "run `npm run build` (npm run synth does it first)");
+    throw new PropValidationError(
+      scope,
+      "bundle",
+      bundle,
+      "the zip of the built function",
+      bundle.includes(`${sep}node_modules${sep}`)
+        ? "the installed warmfleet package is incomplete: reinstall it from the registry or a packed tarball (a git or directory install does not build it)"
+        : "run `npm run build` in the warmfleet repository (its synth builds it first)",
+    );
   }
   if (!props.bodyFile) return bundle;
   const files = { ...unzipFile(bundle), [`payload/${basename(props.bodyFile)}`]: readFileSync(props.bodyFile) };

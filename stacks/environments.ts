@@ -1,5 +1,5 @@
 import { NatGateways } from "../modules/network";
-import { WarmPoolState } from "../modules/inference-fleet";
+import { AMAZON_LINUX_2023, WarmPoolState } from "../modules/inference-fleet";
 
 /** An existing VPC to deploy into instead of creating one. */
 export interface ExistingNetworkConfig {
@@ -86,8 +86,6 @@ export interface EnvironmentDefinition {
   readonly dependsOn?: readonly string[];
 }
 
-/** Latest Amazon Linux 2023 for x86_64 (C6i), resolved by EC2 at launch. */
-export const AMAZON_LINUX_2023 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
 const DEFAULT_NETWORK: NewNetworkConfig = { cidrBlock: "10.0.0.0/16", natGateways: NatGateways.SINGLE };
 

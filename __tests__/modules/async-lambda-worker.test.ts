@@ -113,7 +113,13 @@ describe("AsyncLambdaWorker", () => {
   describe("validation", () => {
     test("GIVEN a function timeout above a sixth of the visibility timeout WHEN constructed THEN it throws naming both values and the fix", () => {
       expect(() => worker({ timeoutSeconds: 300 }, { worstCaseProcessingSeconds: 300, visibilityTimeoutFactor: 2 })).toThrow(
-        /invalid timeoutSeconds = 300\. Allowed: at most 100 s: the queue's visibility timeout \(600 s\) must be at least 6 x the function timeout \(1800 s\).*Fix: lower timeoutSeconds to 100 or less, or raise the queue's worstCaseProcessingSeconds or visibilityTimeoutFactor so its visibility timeout is at least 1800 s/,
+        /invalid timeoutSeconds = 300\. Allowed: at most 100 s: the queue's visibility timeout \(600 s\) must be at least 6 x the function timeout plus the batching window \(1800 s\).*Fix: lower timeoutSeconds to 100 or less, or raise the queue's worstCaseProcessingSeconds or visibilityTimeoutFactor so its visibility timeout is at least 1800 s/,
+      );
+    });
+
+    test("GIVEN a batching window WHEN the visibility timeout covers 6 x the timeout but not the window too THEN it throws", () => {
+      expect(() => worker({ timeoutSeconds: 100, batchingWindowSeconds: 20 }, { worstCaseProcessingSeconds: 300, visibilityTimeoutFactor: 2 })).toThrow(
+        /invalid timeoutSeconds = 100\. Allowed: at most 96 s: .*plus the batching window \(620 s\)/,
       );
     });
 

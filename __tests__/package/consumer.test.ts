@@ -33,6 +33,9 @@ function requireFreshBuild(): void {
       throw new Error(`lib/ is missing or older than modules/${source}: run \`npm run build\` first (npm test does)`);
     }
   }
+  // Packed with --ignore-scripts below: the zips must already be built from the sources as they are.
+  const check = spawnSync(process.execPath, ["scripts/ensure-lambdas.js", "--check"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (check.status !== 0) throw new Error(`the Lambda zips are stale: ${check.stderr}`);
   if (!existsSync(WARMUP_ZIP)) throw new Error("dist/lambdas/warmup.zip is missing: run `npm run build` first (npm test does)");
 }
 

@@ -1,7 +1,8 @@
 import { Testing } from "cdktf";
 import { NatGateways } from "../../modules/network";
 import { WarmPoolState } from "../../modules/inference-fleet";
-import { AMAZON_LINUX_2023, EnvironmentConfig, EnvironmentDefinition, defineEnvironment, dev } from "../../stacks/environments";
+import { EnvironmentConfig, EnvironmentDefinition, defineEnvironment, dev } from "../../stacks/environments";
+import { AMAZON_LINUX_2023 } from "../../modules/inference-fleet";
 import { buildStacks } from "../../stacks/inference-stack";
 
 const inputs = { userData: "#!/bin/bash\n" };

@@ -11,7 +11,7 @@ with worker_core, delete the message only after the result is stored and announc
     at once, so SQS moves it to the dead-letter queue on its next receive (the record tells the
     requester; the DLQ keeps the message for a redrive after a fix).
   - SIGTERM (ECS stops a task, scale-in): stop receiving; the current message gets
-    WORKER_STOP_GRACE_SECONDS (default 20; keep it below the task's stopTimeout, 30 s by default)
+    WORKER_STOP_GRACE_SECONDS (default 20; AsyncQueueWorkerService sets it 10 s below the task's stopTimeout)
     to finish; if it cannot, it is released (ChangeMessageVisibility 0) for another worker and the
     process exits 0. A SIGTERM during an idle long poll ends the poll at once.
   - ECS task scale-in protection: when ECS_AGENT_URI is set (ECS sets it in every task), the task

@@ -13,7 +13,8 @@ conditional UpdateItem on statusRank, so a late or duplicate delivery never move
   - store the result: same condition, so a succeeded record is never overwritten;
   - store a failure: only while queued or running.
 A delivery of a request that already succeeded is a no-op (no second computation): the status is
-read (consistent read) before computing and the conditional mark-running closes the race.
+read (consistent read) before computing; a concurrent delivery (visibility expired mid-computation)
+may compute twice, and the conditional writes keep one stored result.
 
 Example-model settings (environment variables, not part of the contract):
   MODEL_SECONDS  simulated inference time per request (default 1.0); a payload may carry its own

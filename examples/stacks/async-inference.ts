@@ -113,7 +113,7 @@ export class AsyncInferenceStack extends TerraformStack {
     const queue = new AsyncRequestQueue(this, `${prefix}Queue`, { name, ...queueProps });
     // Results kept a day; deletion protection off so the example can be destroyed.
     const table = new AsyncResultsTable(this, `${prefix}Results`, { name: `${name}-results`, resultTtlSeconds: 86_400, deletionProtection: false });
-    const api = new AsyncRequestApi(this, `${prefix}Api`, { name: `${name}-api`, queue, table, reservedConcurrency: 50 });
+    const api = new AsyncRequestApi(this, `${prefix}Api`, { name: `${name}-api`, queue, table, reservedConcurrency: 10 });
     return { queue, table, api };
   }
 }
