@@ -3,12 +3,15 @@ import { Token } from "cdktf";
 import { BatchComputeEnvironment as BatchComputeEnvironmentResource } from "@cdktf/provider-aws/lib/batch-compute-environment";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Connections, IConnectable, Port } from "./connections";
-import { assumeRolePolicy } from "./internal/policies";
+import { assumeRolePolicy, policyDocument } from "./internal/policies";
 import { PropValidationError, isUnresolved, requireDistinctCount, requireIntegerInRange, requireIpv4Cidrs } from "./internal/validation";
 
 /** Where a compute environment runs its jobs, and how it pays for the capacity. */
@@ -192,15 +195,18 @@ export class BatchComputeEnvironment extends Construct implements IBatchComputeE
 
   private instanceRole(prefix: string, name: string, tags: Readonly<Record<string, string>>) {
     const partition = new DataAwsPartition(this, "Partition").partition;
+    const region = new DataAwsRegion(this, "Region").name;
+    const account = new DataAwsCallerIdentity(this, "Account").accountId;
     const role = new IamRole(this, "InstanceRole", {
       name: `${prefix}-instance`,
-      description: `ECS container instances of ${name}: AWS's container-instance policy only (jobs get their own roles)`,
+      description: `ECS container instances of ${name}: the ECS agent's calls only (jobs get their own roles)`,
       assumeRolePolicy: assumeRolePolicy(this, "InstanceTrustPolicy", "ec2.amazonaws.com"),
       tags,
     });
-    const agentPolicy = new IamRolePolicyAttachment(this, "EcsAgentPolicy", {
+    const agentPolicy = new IamRolePolicy(this, "EcsAgentPolicy", {
+      name: "ecs-agent",
       role: role.name,
-      policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`,
+      policy: policyDocument(this, "EcsAgentPolicyDocument", ecsAgentStatements(`arn:${partition}:ecs:${region}:${account}`)),
     });
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${prefix}-instance`, role: role.name, tags });
     return { role, profile, agentPolicy };
@@ -217,6 +223,45 @@ export class BatchComputeEnvironment extends Construct implements IBatchComputeE
       lifecycle: { createBeforeDestroy: true },
     });
   }
+}
+
+/**
+ * What the ECS container agent on a Batch instance calls, instead of AWS's
+ * AmazonEC2ContainerServiceforEC2Role (AWS Managed Policy reference,
+ * /aws-managed-policy/latest/reference/AmazonEC2ContainerServiceforEC2Role.html), which allows
+ * every ECR repository and every log group of the account. Left out of it:
+ * - ecs:CreateCluster (and its tag-on-create): Batch creates and owns the environment's cluster.
+ * - ECR repository actions (BatchGetImage, GetDownloadUrlForLayer, BatchCheckLayerAvailability)
+ *   and logs:CreateLogStream/PutLogEvents: the agent pulls the image and the awslogs driver writes
+ *   with the job definition's execution role, which may pull only its image's repository and
+ *   write only its log group. The instance role would otherwise let every job's image be pulled
+ *   from any repository and logs be written anywhere.
+ * - ec2:DescribeTags: the agent calls it only with ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance
+ *   in its config, which the launch template (no user data) does not set.
+ * Resource types per action: Service Authorization Reference, "Actions, resources, and condition
+ * keys for Amazon Elastic Container Service" (/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+ */
+function ecsAgentStatements(ecsArnPrefix: string): DataAwsIamPolicyDocumentStatement[] {
+  const clusters = `${ecsArnPrefix}:cluster/*`;
+  const containerInstances = `${ecsArnPrefix}:container-instance/*`;
+  return [
+    // Register into, report to and leave the Batch-managed cluster (Submit*: task, container and attachment state changes).
+    { sid: "AgentOnClusters", effect: "Allow", actions: ["ecs:RegisterContainerInstance", "ecs:DeregisterContainerInstance", "ecs:Submit*"], resources: [clusters] },
+    // Poll for work, send metrics, drain: on the instance's own container instance.
+    { sid: "AgentOnContainerInstances", effect: "Allow", actions: ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState"], resources: [containerInstances] },
+    // DiscoverPollEndpoint supports no resource-level permissions.
+    { sid: "DiscoverPollEndpoint", effect: "Allow", actions: ["ecs:DiscoverPollEndpoint"], resources: ["*"] },
+    // Tags on the container instance at registration only, never on existing resources.
+    {
+      sid: "TagOnRegistration",
+      effect: "Allow",
+      actions: ["ecs:TagResource"],
+      resources: [containerInstances],
+      condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterContainerInstance"] }],
+    },
+    // GetAuthorizationToken supports no resource-level permissions and grants no repository access by itself.
+    { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+  ];
 }
 
 function validateComputeEnvironmentProps(scope: Construct, props: BatchComputeEnvironmentProps, computeType: BatchComputeType): void {

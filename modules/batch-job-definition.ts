@@ -52,15 +52,30 @@ export interface RetryProps {
 /**
  * Retry what the infrastructure broke, fail what the application broke: a job that exits with
  * an error of its own would fail the same way again, and its retries would only cost money.
+ *
+ * Rules are evaluated in order and the first match decides; a failure no rule matches is
+ * retried, so the catch-all EXIT comes last. Sources:
+ * - AWS Batch User Guide, "Automated job retries" (/batch/latest/userguide/job_retries.html):
+ *   AWS's example retries onReason "AGENT" and onStatusReason "Task failed to start", then
+ *   exits on onReason "*".
+ * - AWS Batch User Guide, "Best practices for AWS Batch" (/batch/latest/userguide/best-practices.html),
+ *   "Use Amazon EC2 Spot best practices", custom retries: onStatusReason "Host EC2*" retries a
+ *   job whose host (a reclaimed Spot instance) caused the failure, then onReason "*" exits.
+ * - Amazon ECS Developer Guide, "Amazon ECS task state change events"
+ *   (/AmazonECS/latest/developerguide/ecs_task_events.html): a Fargate Spot task stopped by an
+ *   interruption has the stoppedReason "Your Spot Task was interrupted.", the status reason of
+ *   the Batch job on that task.
  */
 export const DEFAULT_RETRY_RULES: readonly RetryRule[] = [
   // EC2 Spot reclaim or a failed host: "Host EC2 (instance i-...) terminated."
   { action: RetryAction.RETRY, onStatusReason: "Host EC2*" },
+  // The ECS agent on the host failed the job (AWS's documented example rule).
+  { action: RetryAction.RETRY, onReason: "AGENT" },
   // Fargate Spot reclaim: the stopped reason ECS gives an interrupted Spot task.
   { action: RetryAction.RETRY, onStatusReason: "Your Spot Task was interrupted*" },
   // Start failures (image pull throttled, network interface not ready) are transient.
   { action: RetryAction.RETRY, onStatusReason: "Task failed to start*" },
-  // Everything else is the application's own error.
+  // Everything else is the application's own error; last, because the first match decides.
   { action: RetryAction.EXIT, onReason: "*" },
 ];
 

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { BatchComputeEnvironment as BatchComputeEnvironmentResource } from "@cdktf/provider-aws/lib/batch-compute-environment";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
@@ -111,10 +111,39 @@ describe("BatchComputeEnvironment", () => {
       metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
       block_device_mappings: [{ device_name: "/dev/xvda", ebs: { volume_type: "gp3", volume_size: 100, encrypted: "true", delete_on_termination: "true" } }],
     });
-    expect(text).toHaveResourceWithProperties(IamRolePolicyAttachment, {
-      policy_arn: expect.stringMatching(/:iam::aws:policy\/service-role\/AmazonEC2ContainerServiceforEC2Role$/),
+    expect(text).toHaveResourceWithProperties(IamRolePolicy, {
+      name: "ecs-agent",
+      policy: expect.stringMatching(/data\.aws_iam_policy_document\.Compute_EcsAgentPolicyDocument_[A-F0-9]+\.json/),
     });
-    expect(single(json, "aws_batch_compute_environment").depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy_attachment\.Compute_EcsAgentPolicy/)]);
+    expect(single(json, "aws_batch_compute_environment").depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\.Compute_EcsAgentPolicy/)]);
+  });
+
+  test("GIVEN EC2 WHEN synthesized THEN the instance role holds only the ECS agent's calls, scoped to this account and region, and no managed policy", () => {
+    const { json } = environment({ computeType: BatchComputeType.SPOT });
+    // No AWS-managed policy (AmazonEC2ContainerServiceforEC2Role allows every ECR repository and log group).
+    expect(count(json, "aws_iam_role_policy_attachment")).toBe(0);
+    expect(JSON.stringify(json)).not.toContain("AmazonEC2ContainerServiceforEC2Role");
+    const documents = Object.entries(json.data?.aws_iam_policy_document ?? {}).filter(([id]) => id.startsWith("Compute_EcsAgentPolicyDocument"));
+    expect(documents).toHaveLength(1);
+    const statements = documents[0][1].statement as Array<Record<string, unknown>>;
+    const scoped = (type: string) => expect.stringMatching(new RegExp(`^arn:\\$\\{data\\.aws_partition\\..+\\}:ecs:\\$\\{data\\.aws_region\\..+\\}:\\$\\{data\\.aws_caller_identity\\..+\\.account_id\\}:${type}/\\*$`));
+    expect(statements).toEqual([
+      { sid: "AgentOnClusters", effect: "Allow", actions: ["ecs:RegisterContainerInstance", "ecs:DeregisterContainerInstance", "ecs:Submit*"], resources: [scoped("cluster")] },
+      { sid: "AgentOnContainerInstances", effect: "Allow", actions: ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState"], resources: [scoped("container-instance")] },
+      { sid: "DiscoverPollEndpoint", effect: "Allow", actions: ["ecs:DiscoverPollEndpoint"], resources: ["*"] },
+      {
+        sid: "TagOnRegistration",
+        effect: "Allow",
+        actions: ["ecs:TagResource"],
+        resources: [scoped("container-instance")],
+        condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RegisterContainerInstance"] }],
+      },
+      { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+    ]);
+    const actions = statements.flatMap((statement) => statement.actions as string[]);
+    // Batch owns the cluster; image pulls and logs are the job's execution role's business.
+    expect(actions).not.toContain("ecs:CreateCluster");
+    expect(actions.filter((action) => action.startsWith("logs:") || (action.startsWith("ecr:") && action !== "ecr:GetAuthorizationToken"))).toEqual([]);
   });
 
   test("GIVEN every EC2 setting WHEN synthesized THEN the environment follows them", () => {

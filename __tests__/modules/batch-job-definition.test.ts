@@ -107,12 +107,26 @@ describe("BatchJobDefinition", () => {
       attempts: 3,
       evaluate_on_exit: [
         { action: "RETRY", on_status_reason: "Host EC2*" },
+        { action: "RETRY", on_reason: "AGENT" },
         { action: "RETRY", on_status_reason: "Your Spot Task was interrupted*" },
         { action: "RETRY", on_status_reason: "Task failed to start*" },
         { action: "EXIT", on_reason: "*" },
       ],
     });
-    expect(DEFAULT_RETRY_RULES).toHaveLength(4);
+    // Batch's maximum: a user who adds a rule must replace the defaults.
+    expect(DEFAULT_RETRY_RULES).toHaveLength(5);
+  });
+
+  test("GIVEN the default rules WHEN read in order THEN AWS's documented host and agent rules retry before the single catch-all EXIT, which is last", () => {
+    const exits = DEFAULT_RETRY_RULES.filter((rule) => rule.action === RetryAction.EXIT);
+    expect(exits).toEqual([{ action: RetryAction.EXIT, onReason: "*" }]);
+    expect(DEFAULT_RETRY_RULES[DEFAULT_RETRY_RULES.length - 1]).toBe(exits[0]);
+    expect(DEFAULT_RETRY_RULES).toEqual(
+      expect.arrayContaining([
+        { action: RetryAction.RETRY, onStatusReason: "Host EC2*" },
+        { action: RetryAction.RETRY, onReason: "AGENT" },
+      ]),
+    );
   });
 
   test("GIVEN custom retry rules WHEN synthesized THEN they replace the defaults in order", () => {

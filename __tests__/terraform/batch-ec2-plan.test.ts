@@ -54,4 +54,9 @@ describe("batch on EC2: terraform validate and offline plan", () => {
     const [schedule] = after(plan, "aws_scheduler_schedule");
     expect(JSON.parse(schedule.target[0].input)).toMatchObject({ ShareIdentifier: "weekly" });
   });
+
+  test("GIVEN the EC2 variant WHEN planned THEN each instance role gets the inline ECS agent policy and no AWS-managed policy", () => {
+    expect(countByType(plan.plan).aws_iam_role_policy_attachment).toBeUndefined();
+    expect(after(plan, "aws_iam_role_policy").filter((policy) => policy.name === "ecs-agent")).toHaveLength(2);
+  });
 });
