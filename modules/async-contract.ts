@@ -43,6 +43,10 @@ export const ASYNC_RESULT_ATTRIBUTES = {
   result: "result",
   /** What went wrong (failed only). */
   error: "error",
+  /** Epoch seconds (number) until which the worker that marked the record running holds it; running -> running only after it. */
+  leaseUntil: "leaseUntil",
+  /** Random token of the delivery holding the lease; the heartbeat extends and a giving-up worker removes the lease only while it matches. */
+  leaseOwner: "leaseOwner",
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import {
   createQueue,
   createQueueWithDlq,
@@ -169,7 +169,8 @@ describe("asynchronous inference end to end on loopback (request bundle, SNS -> 
       expect(logsOf("computed")).toHaveLength(succeededIds.length);
 
       // The poison request: tried maxReceiveCount times, marked failed on the last, then in the DLQ.
-      const attempts = logsOf("compute-failed", poisonId);
+      // (Sorted: the two attempts may come from different workers, whose logs are concatenated.)
+      const attempts = logsOf("compute-failed", poisonId).sort((a, b) => Number(a.receiveCount) - Number(b.receiveCount));
       expect(attempts.map((a) => [a.receiveCount, a.final])).toEqual([
         [1, false],
         [2, true],
@@ -212,6 +213,51 @@ describe("asynchronous inference end to end on loopback (request bundle, SNS -> 
         "protection released by idle workers",
       );
       expect(protectionCalls.filter((c) => c.enabled).length).toBeGreaterThan(0);
+      expect(workers.every((w) => w.stderr() === "")).toBe(true);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "GIVEN two messages of one request delivered at the same time to the two workers WHEN both process them THEN one takes the lease and computes, the other logs leased-elsewhere, keeps its message and deletes it as a duplicate later: one computation, one result, one completion",
+    async () => {
+      await drainQueue(aws.sqs, completions.url); // completions of earlier tests
+      const id = "concurrent-lease-0001";
+      // Longer than a heartbeat interval (1 s), shorter than the visibility timeout: both deliveries overlap.
+      const body = JSON.stringify({ requestId: id, payload: { seconds: 1.5, input: "concurrent" }, submittedAt: new Date().toISOString() });
+      const began = Date.now();
+      await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: "a", MessageBody: body }, { Id: "b", MessageBody: body }] }));
+      const settled = async () => {
+        const depth = await queueDepth(aws.sqs, queue.url);
+        return depth.visible + depth.inFlight + depth.delayed === 0;
+      };
+      await waitUntil(
+        async () => (await statusOf(id)) === "succeeded" && (await settled()),
+        9_000,
+        "the request to succeed and both messages to be deleted",
+        100,
+      );
+      expect(Date.now() - began).toBeLessThan(9_000);
+
+      // Both workers received one message at the first receive; only one computed.
+      const [leased] = logsOf("leased-elsewhere", id);
+      expect(leased).toMatchObject({ receiveCount: 1 });
+      const [started] = logsOf("started", id);
+      expect(logsOf("started", id)).toHaveLength(1);
+      expect(started.worker).not.toBe(leased.worker);
+      expect(logsOf("computed", id)).toHaveLength(1);
+      // The kept message came back after the lease and was a no-op duplicate (deleted, not in the DLQ).
+      expect(logsOf("duplicate", id)).toEqual([expect.objectContaining({ worker: leased.worker, receiveCount: 2 })]);
+      expect(await queueDepth(aws.sqs, dlq.url)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+
+      // One stored result, lease gone; one completion.
+      const { Item } = await aws.dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { requestId: { S: id } }, ConsistentRead: true }));
+      expect(Item?.status?.S).toBe("succeeded");
+      expect(JSON.parse(Item?.result?.S ?? "{}")).toMatchObject({ model: "example-v1" });
+      expect(Item?.leaseUntil).toBeUndefined();
+      expect(Item?.leaseOwner).toBeUndefined();
+      const done = (await drainQueue(aws.sqs, completions.url)).map((m) => JSON.parse(m.Body ?? "{}"));
+      expect(done.filter((d) => d.requestId === id)).toEqual([expect.objectContaining({ requestId: id, status: "succeeded" })]);
       expect(workers.every((w) => w.stderr() === "")).toBe(true);
     },
     TEST_TIMEOUT_MS,
@@ -288,6 +334,36 @@ describe("asynchronous inference end to end on loopback (request bundle, SNS -> 
       const last = await invokeLambdaWorker({ Records: [record("m-fail", event.Records[1].body, String(MAX_RECEIVE_COUNT))] }, { ...workerEnv, MODEL_SECONDS: "0" });
       expect(last.result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-fail" }] });
       expect(await statusOf("lambda-fail-1")).toBe("failed");
+    },
+    TEST_TIMEOUT_MS,
+  );
+  test(
+    "GIVEN a request another delivery holds the lease of WHEN the Lambda worker gets its record THEN it reports the record without computing; once the lease has expired it computes",
+    async () => {
+      const id = "lambda-leased-1";
+      const now = Math.floor(Date.now() / 1000);
+      const runningRecord = (leaseUntil: number) => ({
+        requestId: { S: id },
+        status: { S: "running" },
+        statusRank: { N: "1" },
+        createdAt: { S: new Date().toISOString() },
+        leaseUntil: { N: String(leaseUntil) },
+        leaseOwner: { S: "another-delivery" },
+      });
+      await aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: runningRecord(now + 600) }));
+      const event = { Records: [{ messageId: "m-leased", receiptHandle: "h", body: JSON.stringify({ requestId: id, payload: { input: "leased" }, submittedAt: new Date().toISOString() }), attributes: { ApproximateReceiveCount: "1" } }] };
+      const held = await invokeLambdaWorker(event, { ...workerEnv, MODEL_SECONDS: "0" });
+      expect(held.stderr).toBe("");
+      expect(held.result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-leased" }] });
+      expect(held.logs.map((l) => l.event)).toContain("leased-elsewhere");
+      expect(held.logs.some((l) => l.event === "started" || l.event === "computed")).toBe(false);
+      expect(await statusOf(id)).toBe("running");
+
+      await aws.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: runningRecord(now - 1) }));
+      const expired = await invokeLambdaWorker(event, { ...workerEnv, MODEL_SECONDS: "0" });
+      expect(expired.result).toEqual({ batchItemFailures: [] });
+      expect(expired.logs.filter((l) => l.event === "computed").map((l) => l.requestId)).toEqual([id]);
+      expect(await statusOf(id)).toBe("succeeded");
     },
     TEST_TIMEOUT_MS,
   );

@@ -6,14 +6,20 @@ lists the records to retry (batchItemFailures); Lambda deletes the others. A rec
 the last receive the queue's redrive policy allows is marked failed and also listed, so SQS moves
 it to the dead-letter queue. Malformed records are permanent failures: marked failed when they
 carry a request id, and not retried. Records that cannot be started before the function's time
-runs out are listed as failures without being touched (they come back on a later batch).
+runs out are listed as failures without being touched (they come back on a later batch). A
+record whose request another delivery is computing (it holds the request's lease, logged
+`leased-elsewhere`) is listed too, without computing: it comes back after the visibility timeout.
+The Lambda worker's own lease lasts the rest of its invocation (it has no heartbeat to extend it),
+so a record retried after a timeout or a crash finds it expired.
 
 Lambda extends nothing itself: the queue's visibility timeout must cover the whole batch (the
 construct validates at least 6 x the function timeout). Set maximum_concurrency on the event
 source mapping: without it, the poller receives more batches than the reserved concurrency can
 run, and throttled receives count toward maxReceiveCount (see the README's DLQ pitfall).
 """
+import math
 import os
+import time
 from typing import Any, Dict, List, Optional
 
 import worker_core
@@ -46,7 +52,10 @@ def handler(event: Dict[str, Any], context: Any) -> Dict[str, List[Dict[str, str
             continue
         receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
-            outcome = worker.handle(record.get("body"), receive_count, max_receives)
+            # Lease the request for the rest of this invocation (plus a second): the invocation
+            # cannot outlive it, and a retry after a timeout finds it expired.
+            lease = worker_core.Lease(received_at=time.time(), seconds=math.ceil(remaining / 1000) + 1 if remaining is not None else None)
+            outcome = worker.handle(record.get("body"), receive_count, max_receives, lease=lease)
         except Exception as error:  # DynamoDB or SNS trouble: retry the record
             log("processing-error", error=repr(error), messageId=message_id)
             outcome = worker_core.RETRY

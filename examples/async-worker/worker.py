@@ -4,7 +4,12 @@ Loop: long-poll the queue (WaitTimeSeconds 20, one message at a time), process t
 with worker_core, delete the message only after the result is stored and announced.
   - Heartbeat: while a message is being processed, a thread extends its visibility
     (ChangeMessageVisibility to ASYNC_VISIBILITY_TIMEOUT_SECONDS) every third of that timeout, so
-    a computation longer than the timeout is never handed to a second worker.
+    a computation longer than the timeout is never handed to a second worker, and extends the
+    request's lease in the results table with it (only while this delivery still holds it).
+  - Lease: a delivery whose request is leased by another delivery (worker_core LEASED_ELSEWHERE,
+    logged `leased-elsewhere`) does not compute: the message is neither deleted nor released
+    now, its visibility is set to end one second after the other lease, and it comes back then
+    (the other delivery has finished it by then, or given up its lease).
   - Failures: a model failure makes the message visible again after a short backoff
     (min(timeout, 2^(receives-1)) seconds); on the last receive the queue's redrive policy allows,
     the record is marked failed, a failed completion event is published and the message released
@@ -98,9 +103,10 @@ class TaskProtection:
 class Heartbeat(threading.Thread):
     """Keeps one message invisible while it is processed."""
 
-    def __init__(self, sqs: Any, queue_url: str, receipt_handle: str, timeout_seconds: int, protection: TaskProtection):
+    def __init__(self, sqs: Any, queue_url: str, receipt_handle: str, timeout_seconds: int, protection: TaskProtection, processor: worker_core.Processor, lease: worker_core.Lease):
         super().__init__(daemon=True)
         self.sqs, self.queue_url, self.receipt_handle = sqs, queue_url, receipt_handle
+        self.processor, self.lease = processor, lease
         self.timeout_seconds = timeout_seconds
         self.interval = max(timeout_seconds / 3.0, 0.2)
         self.protection = protection
@@ -108,10 +114,18 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
+            start = self.processor.clock()
             try:
                 self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=self.receipt_handle, VisibilityTimeout=self.timeout_seconds)
             except Exception as error:
                 log("heartbeat-error", error=str(error))
+            request_id = self.lease.request_id
+            if request_id is not None:
+                try:
+                    if not self.processor.extend_lease(self.lease, start) and self.lease.request_id is not None:
+                        log("lease-lost", requestId=request_id)
+                except Exception as error:
+                    log("heartbeat-error", error=str(error), requestId=request_id)
             self.protection.refresh()
 
     def stop(self) -> None:
@@ -119,18 +133,19 @@ class Heartbeat(threading.Thread):
         self.join(timeout=5)
 
 
-def process_one(message: Dict[str, Any], processor: worker_core.Processor, settings: worker_core.Settings, state: WorkerState, protection: TaskProtection, max_receives: Optional[int]) -> str:
+def process_one(message: Dict[str, Any], processor: worker_core.Processor, settings: worker_core.Settings, state: WorkerState, protection: TaskProtection, max_receives: Optional[int], received_at: Optional[float] = None) -> str:
     sqs, queue_url = processor.clients.sqs, settings.queue_url or ""
     receipt = message["ReceiptHandle"]
     receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-    heartbeat = Heartbeat(sqs, queue_url, receipt, settings.visibility_timeout_seconds, protection)
+    lease = worker_core.Lease(received_at=received_at)
+    heartbeat = Heartbeat(sqs, queue_url, receipt, settings.visibility_timeout_seconds, protection, processor, lease)
     heartbeat.start()
     cancel = threading.Event()
     box: Dict[str, Any] = {}
 
     def work() -> None:
         try:
-            box["outcome"] = processor.handle(message.get("Body"), receive_count, max_receives, cancel)
+            box["outcome"] = processor.handle(message.get("Body"), receive_count, max_receives, cancel, lease)
         except Exception as error:  # DynamoDB or SNS trouble: keep the message for a later attempt
             log("processing-error", error=repr(error), messageId=message.get("MessageId"))
             box["outcome"] = worker_core.RETRY
@@ -142,6 +157,9 @@ def process_one(message: Dict[str, Any], processor: worker_core.Processor, setti
         if thread.is_alive() and state.stopping and time.monotonic() >= state.stop_deadline:
             cancel.set()
             heartbeat.stop()
+            # Give the lease back before the message: the next delivery may then compute at once.
+            thread.join(1.0)
+            processor.release_lease_quietly(lease)
             sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
             log("released", messageId=message.get("MessageId"), reason="stop grace period over")
             return worker_core.CANCELLED
@@ -152,6 +170,11 @@ def process_one(message: Dict[str, Any], processor: worker_core.Processor, setti
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=receipt)
         except Exception as error:  # the message comes back and is a no-op duplicate
             log("delete-error", error=str(error), messageId=message.get("MessageId"))
+    elif outcome == worker_core.LEASED_ELSEWHERE:
+        # Another delivery computes this request: come back one second after its lease ends.
+        held_until = lease.held_until if lease.held_until is not None else processor.clock() + settings.visibility_timeout_seconds
+        delay = min(43200, max(1, math.ceil(held_until - processor.clock()) + 1))
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=delay)
     elif outcome == worker_core.CANCELLED:
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
         log("released", messageId=message.get("MessageId"), reason="cancelled")
@@ -180,6 +203,8 @@ def main() -> int:
             state.polling = True
             if state.stopping:
                 break
+            # Before the call: a lease counted from here never outlasts the message's invisibility.
+            received_at = processor.clock()
             response = sqs.receive_message(
                 QueueUrl=settings.queue_url,
                 # Right after a message, look once without waiting: an empty answer means no work
@@ -203,7 +228,7 @@ def main() -> int:
             protection.disable()
             continue
         protection.enable()
-        outcome = process_one(messages[0], processor, settings, state, protection, max_receives)
+        outcome = process_one(messages[0], processor, settings, state, protection, max_receives, received_at)
         if outcome == worker_core.CANCELLED:
             break
     protection.disable()

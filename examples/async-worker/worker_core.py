@@ -8,13 +8,23 @@ lambda_worker.py) deletes, releases or reports each message according to the Out
 
 The status machine: queued (0) -> running (1) -> succeeded (2) | failed (2). Every write is a
 conditional UpdateItem on statusRank, so a late or duplicate delivery never moves a record back:
-  - mark running: only while the record is queued or running, or failed (a message redriven from
-    the dead-letter queue after a fix may retry a failed request; it can never touch a succeeded one);
+  - mark running: only while the record is queued, failed (a message redriven from the dead-letter
+    queue after a fix may retry a failed request; it can never touch a succeeded one), or running
+    with no live lease (attribute_not_exists(leaseUntil) OR leaseUntil < now: see the lease below);
   - store the result: same condition, so a succeeded record is never overwritten;
   - store a failure: only while queued or running.
 A delivery of a request that already succeeded is a no-op (no second computation): the status is
-read (consistent read) before computing; a concurrent delivery (visibility expired mid-computation)
-may compute twice, and the conditional writes keep one stored result.
+read (consistent read) before computing.
+
+The lease: marking running also takes a lease on the request (leaseUntil, epoch seconds = the time
+the message was received + the queue's visibility timeout, or for the Lambda worker the rest of
+its invocation; leaseOwner, a random token of this
+delivery). Running -> running is allowed only once the lease has expired, so two deliveries of one
+request at the same time (a duplicate message, or a visibility that ran out) never both compute:
+the one that cannot take the lease returns LEASED_ELSEWHERE (logged `leased-elsewhere`) and its
+caller leaves the message to come back after the lease. The container worker's heartbeat extends
+the lease with the visibility (only while it still holds it); a delivery that will not finish
+(retry, cancel) gives its lease back; storing a result or a failure removes it.
 
 Example-model settings (environment variables, not part of the contract):
   MODEL_SECONDS  simulated inference time per request (default 1.0); a payload may carry its own
@@ -29,6 +39,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Mapping, Optional
@@ -47,6 +58,8 @@ ATTR_UPDATED_AT = "updatedAt"
 ATTR_EXPIRES_AT = "expiresAt"
 ATTR_RESULT = "result"
 ATTR_ERROR = "error"
+ATTR_LEASE_UNTIL = "leaseUntil"
+ATTR_LEASE_OWNER = "leaseOwner"
 
 # ASYNC_WORKER_ENV
 ENV_QUEUE_URL = "ASYNC_QUEUE_URL"
@@ -67,9 +80,27 @@ RETRY = "retry"  # the computation failed, attempts remain: keep the message (vi
 FAILED_FINAL = "failed-final"  # failed on the last allowed receive, record marked failed: keep the
 #                               message so SQS moves it to the dead-letter queue on its next receive
 CANCELLED = "cancelled"  # the worker is stopping and gave the message back
+LEASED_ELSEWHERE = "leased-elsewhere"  # another delivery holds the request's lease and computes it:
+#                                       keep the message, visible again after Lease.held_until
 DELETE_OUTCOMES = frozenset({COMPUTED, DUPLICATE, MALFORMED})
 
 SQS_JSON_MODEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "botocore-data")
+
+
+class Lease:
+    """The lease one delivery takes on its request (mark running) and keeps (heartbeat)."""
+
+    def __init__(self, received_at: Optional[float] = None, owner: Optional[str] = None, seconds: Optional[int] = None):
+        # A random token per delivery: two deliveries of the same SQS message share its MessageId.
+        self.owner = owner or uuid.uuid4().hex
+        # Length of the lease; None: the queue's visibility timeout. (The Lambda worker, which has
+        # no heartbeat, leases for the rest of its invocation, which it cannot outlive.)
+        self.seconds = seconds
+        # When the message was received (before the ReceiveMessage call, so the lease never
+        # outlasts the message's own invisibility); None: when the processing starts.
+        self.received_at = received_at
+        self.request_id: Optional[str] = None  # set while this delivery holds the lease
+        self.held_until: Optional[float] = None  # LEASED_ELSEWHERE: when the other lease ends
 
 
 class MalformedMessage(Exception):
@@ -94,6 +125,11 @@ def log(event: str, **fields: Any) -> None:
     record.update(fields)
     sys.stdout.write(json.dumps(record, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
+
+
+def epoch_text(seconds: float) -> str:
+    """Epoch seconds as a DynamoDB number (milliseconds)."""
+    return f"{seconds:.3f}"
 
 
 def iso_now(clock: Callable[[], float] = time.time) -> str:
@@ -265,9 +301,12 @@ class Processor:
             self._max_receive_count_known = True
         return self._max_receive_count
 
-    def handle(self, body: Any, receive_count: int, max_receive_count: Optional[int], cancel: Optional[threading.Event] = None) -> str:
+    def handle(self, body: Any, receive_count: int, max_receive_count: Optional[int], cancel: Optional[threading.Event] = None, lease: Optional[Lease] = None) -> str:
         """Processes one message body; returns an outcome. Raises only on infrastructure errors
         (DynamoDB, SNS unreachable): the caller keeps the message for a later attempt."""
+        lease = lease if lease is not None else Lease()
+        if lease.received_at is None:
+            lease.received_at = self.clock()
         try:
             event = parse_event(body)
         except MalformedMessage as error:
@@ -280,12 +319,31 @@ class Processor:
         if current == SUCCEEDED:
             log("duplicate", requestId=event.request_id, receiveCount=receive_count)
             return DUPLICATE
-        if not self.mark_running(event.request_id):
+        if not self.mark_running(event.request_id, lease):
+            status, lease_until = self.lease_of(event.request_id)
+            if status == RUNNING and lease_until is not None:
+                lease.held_until = lease_until
+                log("leased-elsewhere", requestId=event.request_id, receiveCount=receive_count, leaseUntil=lease_until)
+                return LEASED_ELSEWHERE
             log("duplicate", requestId=event.request_id, receiveCount=receive_count)
             return DUPLICATE
+        lease.request_id = event.request_id
+        try:
+            outcome = self._compute(event, lease, receive_count, max_receive_count, cancel)
+        except BaseException:
+            self.release_lease_quietly(lease)
+            raise
+        if outcome in (RETRY, CANCELLED):
+            self.release_lease_quietly(lease)
+        lease.request_id = None
+        return outcome
+
+    def _compute(self, event: ComputeEvent, lease: Lease, receive_count: int, max_receive_count: Optional[int], cancel: Optional[threading.Event]) -> str:
         log("started", requestId=event.request_id, receiveCount=receive_count)
         started = time.monotonic()
         try:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
             result = run_model(event.payload, self.settings.model_seconds, cancel)
         except Cancelled:
             log("cancelled", requestId=event.request_id)
@@ -319,14 +377,79 @@ class Processor:
         ).get("Item")
         return item[ATTR_STATUS]["S"] if item and ATTR_STATUS in item else None
 
-    def mark_running(self, request_id: str) -> bool:
+    def lease_of(self, request_id: str) -> "tuple[Optional[str], Optional[float]]":
+        """Status and leaseUntil of a record (consistent read); None for what is absent."""
+        item = self.clients.dynamodb.get_item(
+            TableName=self.settings.table_name,
+            Key={ATTR_REQUEST_ID: {"S": request_id}},
+            ConsistentRead=True,
+            ProjectionExpression="#status, #leaseUntil",
+            ExpressionAttributeNames={"#status": ATTR_STATUS, "#leaseUntil": ATTR_LEASE_UNTIL},
+        ).get("Item") or {}
+        status = item[ATTR_STATUS]["S"] if ATTR_STATUS in item else None
+        lease_until = float(item[ATTR_LEASE_UNTIL]["N"]) if ATTR_LEASE_UNTIL in item else None
+        return status, lease_until
+
+    def lease_expiry(self, start: float, seconds: Optional[int] = None) -> int:
+        """leaseUntil of a lease taken or renewed at `start`: one visibility timeout (or `seconds`)
+        later, in whole seconds rounded down (never after the message becomes visible again)."""
+        return math.floor(start) + (seconds if seconds is not None else self.settings.visibility_timeout_seconds)
+
+    def mark_running(self, request_id: str, lease: Lease) -> bool:
+        """Moves the record to running and takes the lease: from absent or queued, from failed (a
+        redrive), or from running only when its lease has expired (or was given back)."""
+        start = lease.received_at if lease.received_at is not None else self.clock()
         return self._update(
             request_id,
             RUNNING,
-            extra_set="",
-            extra_values={},
-            condition="attribute_not_exists(#id) OR #rank <= :runningRank OR #status = :failed",
+            extra_set=", #leaseUntil = :leaseUntil, #leaseOwner = :owner",
+            extra_values={":leaseUntil": {"N": str(self.lease_expiry(start, lease.seconds))}, ":owner": {"S": lease.owner}, ":epoch": {"N": epoch_text(self.clock())}},
+            condition=(
+                "attribute_not_exists(#id) OR #rank < :runningRank OR #status = :failed"
+                " OR (#rank = :runningRank AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :epoch))"
+            ),
         )
+
+    def extend_lease(self, lease: Lease, start: float) -> bool:
+        """Heartbeat: moves leaseUntil to one visibility timeout after `start`, only while this
+        delivery still holds the lease of a running record. False when it does not (nothing held,
+        or the lease was lost)."""
+        if lease.request_id is None:
+            return False
+        return self._lease_write(
+            lease,
+            "SET #leaseUntil = :leaseUntil",
+            {":leaseUntil": {"N": str(self.lease_expiry(start))}},
+        )
+
+    def release_lease(self, lease: Lease) -> bool:
+        """Gives the lease back (the record stays running), so the next delivery may compute at once."""
+        if lease.request_id is None:
+            return False
+        return self._lease_write(lease, "REMOVE #leaseUntil, #leaseOwner", {})
+
+    def release_lease_quietly(self, lease: Lease) -> None:
+        """release_lease, logging (not raising) an error: an unreleased lease simply expires."""
+        try:
+            self.release_lease(lease)
+        except Exception as error:  # the lease then simply expires
+            log("lease-release-error", requestId=lease.request_id, error=str(error))
+
+    def _lease_write(self, lease: Lease, update: str, values: Dict[str, Any]) -> bool:
+        all_values = {":owner": {"S": lease.owner}, ":runningRank": {"N": str(STATUS_RANK[RUNNING])}}
+        all_values.update(values)
+        try:
+            self.clients.dynamodb.update_item(
+                TableName=self.settings.table_name,
+                Key={ATTR_REQUEST_ID: {"S": lease.request_id}},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(#id) AND #rank = :runningRank AND #leaseOwner = :owner",
+                ExpressionAttributeNames={"#id": ATTR_REQUEST_ID, "#rank": ATTR_STATUS_RANK, "#leaseUntil": ATTR_LEASE_UNTIL, "#leaseOwner": ATTR_LEASE_OWNER},
+                ExpressionAttributeValues=all_values,
+            )
+            return True
+        except self.clients.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
 
     def store_result(self, request_id: str, result: Dict[str, Any]) -> bool:
         return self._update(
@@ -361,9 +484,10 @@ class Processor:
             values[":failed"] = {"S": FAILED}
         values.update(extra_values)
         # A record stores either a result or an error: the other is removed.
-        remove = {SUCCEEDED: " REMOVE #error", RUNNING: " REMOVE #error, #result", FAILED: " REMOVE #result"}[status]
+        # A finished record holds no lease.
+        remove = {SUCCEEDED: " REMOVE #error, #leaseUntil, #leaseOwner", RUNNING: " REMOVE #error, #result", FAILED: " REMOVE #result, #leaseUntil, #leaseOwner"}[status]
         all_names = dict(_NAMES)
-        all_names.update({"#error": ATTR_ERROR, "#result": ATTR_RESULT})
+        all_names.update({"#error": ATTR_ERROR, "#result": ATTR_RESULT, "#leaseUntil": ATTR_LEASE_UNTIL, "#leaseOwner": ATTR_LEASE_OWNER})
         all_names.update(names or {})
         try:
             self.clients.dynamodb.update_item(

@@ -90,7 +90,9 @@ export class AsyncInferenceStack extends TerraformStack {
       latencyGoalSeconds: 600,
       secondsPerMessage: 120,
     });
-    const slowAlarms = new AsyncAlarms(this, "SlowAlarms", { name: `${id}-slow`, queue: slow.queue, maxMessageAgeSeconds: 900 });
+    // The workers' own error log lines (processing-error, compute-failed, ...) alarm too: a metric
+    // filter on their log group counts them.
+    const slowAlarms = new AsyncAlarms(this, "SlowAlarms", { name: `${id}-slow`, queue: slow.queue, maxMessageAgeSeconds: 900, containerWorkers: [workers] });
 
     // Everything a client and an operator need: where to submit, and what to redrive after a fix
     // (aws sqs start-message-move-task --source-arn <dead_letter_queue_arn>).

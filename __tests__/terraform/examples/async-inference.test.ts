@@ -33,6 +33,14 @@ describe("example stack async-inference: terraform validate and offline plan", (
     }
     expect(planned(plan, "aws_ecs_service")).toMatchObject({ desired_count: 0, launch_type: "FARGATE", network_configuration: [expect.objectContaining({ assign_public_ip: false })] });
     expect(resourcesOfType(plan.plan, "aws_appautoscaling_policy").map((r) => r.change.after?.policy_type).sort()).toEqual(["StepScaling", "TargetTrackingScaling"]);
+    // The Fargate workers' own error log lines alarm, through a metric filter on their log group.
+    expect(planned(plan, "aws_cloudwatch_log_metric_filter")).toMatchObject({
+      log_group_name: "/ecs/async-inference-slow-workers",
+      pattern: expect.stringContaining('($.event = "processing-error")'),
+      metric_transformation: [{ name: "async-inference-slow-workers-worker-errors", namespace: "Warmfleet/AsyncWorkers", value: "1" }],
+    });
+    const alarmNames = resourcesOfType(plan.plan, "aws_cloudwatch_metric_alarm").map((r) => r.change.after?.alarm_name);
+    expect(alarmNames).toEqual(expect.arrayContaining(["async-inference-fast-worker-errors-async-inference-fast-worker", "async-inference-slow-worker-errors-async-inference-slow-workers"]));
     const endpoints = resourcesOfType(plan.plan, "aws_vpc_endpoint").map((r) => String(r.change.after?.service_name).replace(/^com\.amazonaws\.ap-northeast-1\./, ""));
     expect(endpoints.sort()).toEqual(["dynamodb", "ecr.api", "ecr.dkr", "ecs", "logs", "s3", "sns", "sqs"]);
   });
