@@ -95,7 +95,7 @@ export class AsyncLambdaWorker extends Construct implements IGrantable {
     validateWorkerProps(this, props, this.timeoutSeconds, this.maximumConcurrency);
     const tags = props.tags ?? {};
     this.functionName = props.name;
-    const { logGroup, role, runtimePolicy } = lambdaBasics(this, props.name, `Async worker ${props.name}: consume its queue, write results, publish completions`, props.logRetentionDays ?? 30, tags);
+    const { logGroup, role, runtimePolicy } = lambdaBasics(this, { name: props.name, description: `Async worker ${props.name}: consume its queue, write results, publish completions`, logRetentionDays: props.logRetentionDays ?? 30, tags });
     this.logGroupName = logGroup.name;
     this.roleName = role.name;
     this.grants = new RoleGrants(this, role.name);

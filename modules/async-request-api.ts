@@ -76,7 +76,7 @@ export class AsyncRequestApi extends Construct implements IGrantable {
     const tags = props.tags ?? {};
     const timeoutSeconds = props.timeoutSeconds ?? 10;
     this.functionName = props.name;
-    const { logGroup, role, runtimePolicy } = lambdaBasics(this, props.name, `Request API ${props.name}: results table read/write, publish to the requests topic`, props.logRetentionDays ?? 30, tags);
+    const { logGroup, role, runtimePolicy } = lambdaBasics(this, { name: props.name, description: `Request API ${props.name}: results table read/write, publish to the requests topic`, logRetentionDays: props.logRetentionDays ?? 30, tags });
     this.logGroupName = logGroup.name;
     this.roleName = role.name;
     this.grants = new RoleGrants(this, role.name);

@@ -1,13 +1,9 @@
 import { Construct } from "constructs";
 import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join, sep } from "node:path";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
@@ -20,10 +16,11 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Connections, IConnectable, Port } from "./connections";
 import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
-import { assumeRolePolicy, policyDocument } from "./internal/policies";
+import { policyDocument } from "./internal/policies";
+import { lambdaBasics } from "./internal/lambda-basics";
 import { vcpusOfInstanceType } from "./internal/instance-types";
 import { PropValidationError, isUnresolved, requireIntegerInRange, requireLogRetentionDays } from "./internal/validation";
-import { deterministicZip, unzipFile } from "./internal/zip";
+import { stageZip, unzipFile } from "./internal/zip";
 import { requireSettingInRange } from "./internal/warmup-settings";
 import { WARMUP_SETTINGS } from "./warmup-settings";
 
@@ -178,9 +175,31 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
     this.allowFlows(props);
     const queue = new SqsQueue(this, "DeadLetterQueue", { name: `${name}-dlq`, messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true, tags });
     this.deadLetterQueueArn = queue.arn;
-    const logGroup = new CloudwatchLogGroup(this, "LogGroup", { name: `/aws/lambda/${name}`, retentionInDays: props.logRetentionDays ?? 30, tags });
+    const { logGroup, role, runtimePolicy } = lambdaBasics(this, {
+      name,
+      description: `Warmup function of ${fleet.autoScalingGroupName}`,
+      logRetentionDays: props.logRetentionDays ?? 30,
+      tags,
+      runtimeStatements: [
+        {
+          sid: "VpcNetworkInterfaces",
+          effect: "Allow",
+          actions: [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          resources: ["*"],
+        },
+        // The on-failure destination is written with the function's own role.
+        { sid: "OnFailureDestination", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queue.arn] },
+      ],
+    });
     this.logGroupName = logGroup.name;
-    const { role, policies } = this.role(name, fleet.autoScalingGroupName, logGroup, queue, tags);
+    const policies = [this.lifecyclePolicy(role.name, fleet.autoScalingGroupName), runtimePolicy];
     this.roleName = role.name;
     this.grants = new RoleGrants(this, role.name);
 
@@ -282,27 +301,17 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
     }
   }
 
-  private role(
-    name: string,
-    groupName: string,
-    logGroup: CloudwatchLogGroup,
-    queue: SqsQueue,
-    tags: Readonly<Record<string, string>>,
-  ): { role: IamRole; policies: IamRolePolicy[] } {
+  /**
+   * Kept apart from the runtime policy because it is fully known at plan time, so reviewers see
+   * the exact group ARN in `terraform plan`.
+   */
+  private lifecyclePolicy(roleName: string, groupName: string): IamRolePolicy {
     const partition = new DataAwsPartition(this, "Partition").partition;
     const region = new DataAwsRegion(this, "Region").name;
     const account = new DataAwsCallerIdentity(this, "Account").accountId;
-    const role = new IamRole(this, "Role", {
-      name,
-      description: `Warmup function of ${groupName}`,
-      assumeRolePolicy: assumeRolePolicy(this, "TrustPolicy", "lambda.amazonaws.com"),
-      tags,
-    });
-    // Kept apart from the runtime policy because it is fully known at plan time, so reviewers
-    // see the exact group ARN in `terraform plan`.
-    const lifecyclePolicy = new IamRolePolicy(this, "LifecyclePolicy", {
+    return new IamRolePolicy(this, "LifecyclePolicy", {
       name: "lifecycle-actions",
-      role: role.name,
+      role: roleName,
       policy: policyDocument(this, "LifecyclePolicyDocument", [
         {
           sid: "CompleteThisGroupsLifecycleActions",
@@ -314,29 +323,6 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
         { sid: "FindInstances", effect: "Allow", actions: ["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingInstances"], resources: ["*"] },
       ]),
     });
-    const runtimePolicy = new IamRolePolicy(this, "RuntimePolicy", {
-      name: "runtime",
-      role: role.name,
-      policy: policyDocument(this, "RuntimePolicyDocument", [
-        {
-          sid: "VpcNetworkInterfaces",
-          effect: "Allow",
-          actions: [
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
-            "ec2:DeleteNetworkInterface",
-            "ec2:AssignPrivateIpAddresses",
-            "ec2:UnassignPrivateIpAddresses",
-          ],
-          resources: ["*"],
-        },
-        { sid: "Logs", effect: "Allow", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
-        // The on-failure destination is written with the function's own role.
-        { sid: "OnFailureDestination", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queue.arn] },
-      ]),
-    });
-    return { role, policies: [lifecyclePolicy, runtimePolicy] };
   }
 }
 
@@ -395,14 +381,7 @@ function stageBundle(scope: Construct, props: WarmupHookProps): string {
     );
   }
   if (!props.bodyFile) return bundle;
-  const files = { ...unzipFile(bundle), [`payload/${basename(props.bodyFile)}`]: readFileSync(props.bodyFile) };
-  const zip = deterministicZip(files);
-  const staged = join(tmpdir(), `warmfleet-warmup-${createHash("sha256").update(zip).digest("hex").slice(0, 16)}.zip`);
-  if (!existsSync(staged)) {
-    writeFileSync(`${staged}.partial`, zip);
-    renameSync(`${staged}.partial`, staged);
-  }
-  return staged;
+  return stageZip("warmfleet-warmup", { ...unzipFile(bundle), [`payload/${basename(props.bodyFile)}`]: readFileSync(props.bodyFile) });
 }
 
 /**

@@ -18,15 +18,18 @@ export function hasExited(child: ChildProcess): boolean {
 
 /**
  * Stops `child` and resolves with its exit code (null when a signal ended it): closes its stdin,
- * sends SIGTERM after `graceMs` (a child that exits by itself once its stdin closes is left to do
- * so), and SIGKILL `killAfterMs` after that.
+ * sends `signal` (SIGTERM; nginx stops gracefully on SIGQUIT) after `graceMs` (a child that exits
+ * by itself once its stdin closes is left to do so), and SIGKILL `killAfterMs` after that.
  */
-export async function stopChild(child: ChildProcess, options: { readonly graceMs?: number; readonly killAfterMs?: number } = {}): Promise<number | null> {
+export async function stopChild(
+  child: ChildProcess,
+  options: { readonly signal?: NodeJS.Signals; readonly graceMs?: number; readonly killAfterMs?: number } = {},
+): Promise<number | null> {
   if (!hasExited(child)) {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const graceMs = options.graceMs ?? 0;
     child.stdin?.end();
-    const term = setTimeout(() => child.kill("SIGTERM"), graceMs);
+    const term = setTimeout(() => child.kill(options.signal ?? "SIGTERM"), graceMs);
     const kill = setTimeout(() => child.kill("SIGKILL"), graceMs + (options.killAfterMs ?? 3_000));
     await exited;
     clearTimeout(term);

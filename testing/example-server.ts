@@ -5,6 +5,7 @@ import { AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nginxSite } from "../examples/inference-server/user-data";
+import { stopChild, trackChild } from "./child-process";
 
 const SERVER_DIR = join(__dirname, "..", "examples", "inference-server");
 
@@ -32,9 +33,6 @@ export interface PredictResponse {
   readonly seconds: number;
 }
 
-const running = new Set<ChildProcess>();
-process.once("exit", () => running.forEach((child) => child.kill("SIGKILL")));
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -47,21 +45,8 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, logFile:
   const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (c: Buffer) => chunks.push(c));
   child.stderr?.on("data", (c: Buffer) => chunks.push(c));
-  child.on("exit", () => {
-    running.delete(child);
-    writeFileSync(logFile, Buffer.concat(chunks));
-  });
-  running.add(child);
-  return child;
-}
-
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
+  child.on("exit", () => writeFileSync(logFile, Buffer.concat(chunks)));
+  return trackChild(child);
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -131,7 +116,7 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
 
   const stopProcesses = async () => {
     if (delayed) clearTimeout(delayed);
-    await Promise.all([stopProcess(nginx, "SIGQUIT"), ...(uwsgi ? [stopProcess(uwsgi, "SIGTERM")] : [])]);
+    await Promise.all([stopChild(nginx, { signal: "SIGQUIT", killAfterMs: 5_000 }), ...(uwsgi ? [stopChild(uwsgi, { killAfterMs: 5_000 })] : [])]);
   };
   const stop = async () => {
     await stopProcesses();

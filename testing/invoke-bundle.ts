@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { LOOPBACK_AWS_ENV } from "./local-aws-emulators";
 
 export const WARMUP_BUNDLE = join(__dirname, "..", "dist", "lambdas", "warmup", "index.js");
 
@@ -33,10 +34,7 @@ export function invokeBundle(options: {
 }): Promise<BundleInvocation> {
   const env = {
     PATH: process.env.PATH ?? "",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "AKIALOOPBACK00000000",
-    AWS_SECRET_ACCESS_KEY: "loopback-secret",
-    AWS_EC2_METADATA_DISABLED: "true",
+    ...LOOPBACK_AWS_ENV,
     AWS_ENDPOINT_URL_EC2: options.awsEndpoint,
     AWS_ENDPOINT_URL_AUTO_SCALING: options.awsEndpoint,
     BUNDLE: options.bundle ?? WARMUP_BUNDLE,

@@ -1,15 +1,5 @@
-/** Structured JSON log lines (the function's log format is JSON; CloudWatch parses them). */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export function jsonLogger(write: (line: string) => void, base: Record<string, unknown> = {}): Logger {
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...base, ...fields }));
-  return { info: log("INFO"), warn: log("WARN"), error: log("ERROR") };
-}
+// The request API logs through the shared JSON logger; this adds how it reports AWS errors.
+export { Logger, jsonLogger } from "../shared/logger";
 
 /** Fields of an error worth logging: name, message, and the SDK's HTTP status and fault. */
 export function errorFields(error: unknown): Record<string, unknown> {

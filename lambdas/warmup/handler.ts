@@ -3,7 +3,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import { httpRequest } from "./http";
-import { jsonLogger } from "./logger";
+import { jsonLogger } from "../shared/logger";
 import { EventResult, processEvent } from "./process-event";
 
 // Read once per cold start: a bad environment fails the first invocation with every problem listed.

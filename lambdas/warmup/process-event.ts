@@ -5,7 +5,7 @@ import { IncompleteAction, WarmupConfig, warmupRequestOf } from "./config";
 import { Destination, LifecycleAction, parseLifecycleEvent } from "./event";
 import { HttpClient } from "./http";
 import { LifecycleResult, completeAction, isWaiting, lifecycleState, privateIpOf, recordHeartbeat } from "./lifecycle";
-import { Logger } from "./logger";
+import { Logger } from "../shared/logger";
 import { Outcome, metricsDocument } from "./metrics";
 import { Endpoint, waitForHealth } from "./readiness";
 import { WarmupReport, warmWorkers } from "./warmup";

@@ -1,10 +1,7 @@
 // Checks shared by the asynchronous inference constructs (queue, table, request API, workers).
-import { createHash } from "node:crypto";
-import { existsSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
 import { ArnKind, KMS_KEY, PropValidationError, ValidationScope, isUnresolved, requireArn } from "./validation";
-import { deterministicZip, readDirectory } from "./zip";
+import { readDirectory, stageZip } from "./zip";
 
 export const SNS_TOPIC: ArnKind = { service: "sns", regional: true, withAccount: true, resourcePrefix: "", example: "an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)" };
 
@@ -50,11 +47,5 @@ export function stageCode(scope: ValidationScope, prop: string, path: string, fi
   if (Object.keys(files).length === 0) {
     throw new PropValidationError(scope, prop, path, "a directory with at least one file", fix);
   }
-  const zip = deterministicZip(files);
-  const staged = join(tmpdir(), `warmfleet-code-${createHash("sha256").update(zip).digest("hex").slice(0, 16)}.zip`);
-  if (!existsSync(staged)) {
-    writeFileSync(`${staged}.${process.pid}.partial`, zip);
-    renameSync(`${staged}.${process.pid}.partial`, staged);
-  }
-  return staged;
+  return stageZip("warmfleet-code", files);
 }

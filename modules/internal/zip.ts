@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Zippable, unzipSync, zipSync } from "fflate";
 
@@ -31,4 +33,20 @@ export function readDirectory(dir: string, prefix = ""): Record<string, Uint8Arr
 /** The entries of a zip. */
 export function unzipFile(zipPath: string): Record<string, Uint8Array> {
   return unzipSync(readFileSync(zipPath));
+}
+
+/**
+ * Writes a deterministic zip of the files to the temporary directory, named by its content hash,
+ * and returns its path: repeated synths reuse the file instead of piling up copies, and two
+ * processes writing the same zip at once never leave half a file.
+ */
+export function stageZip(prefix: string, files: Readonly<Record<string, Uint8Array>>): string {
+  const zip = deterministicZip(files);
+  const staged = join(tmpdir(), `${prefix}-${createHash("sha256").update(zip).digest("hex").slice(0, 16)}.zip`);
+  if (!existsSync(staged)) {
+    const partial = `${staged}.${process.pid}.partial`;
+    writeFileSync(partial, zip);
+    renameSync(partial, staged);
+  }
+  return staged;
 }

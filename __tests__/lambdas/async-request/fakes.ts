@@ -1,7 +1,7 @@
+export { memoryLogger } from "../support/memory-logger";
 import { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { Clock } from "../../../lambdas/async-request/clock";
 import { AsyncRequestConfig, loadConfig } from "../../../lambdas/async-request/config";
-import { Logger } from "../../../lambdas/async-request/logger";
 
 export const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:requests";
 export const TABLE = "async-results";
@@ -17,12 +17,6 @@ export class FakeClock implements Clock {
   now(): number {
     return this.time;
   }
-}
-
-export function memoryLogger(): Logger & { lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, ...fields });
-  return { info: log("INFO"), warn: log("WARN"), error: log("ERROR"), lines };
 }
 
 /** A stored item as a worker leaves it. */

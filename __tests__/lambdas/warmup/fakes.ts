@@ -1,6 +1,6 @@
+export { memoryLogger } from "../support/memory-logger";
 import { Clock } from "../../../lambdas/warmup/clock";
 import { HttpClient, HttpRequest, HttpResult } from "../../../lambdas/warmup/http";
-import { Logger } from "../../../lambdas/warmup/logger";
 
 /** A clock whose time moves only when the code under test sleeps or a fake says so. */
 export class FakeClock implements Clock {
@@ -59,13 +59,6 @@ export function fakeHttp(clock: FakeClock, respond: (req: HttpRequest, call: num
   }) as HttpClient & { calls: HttpRequest[] };
   client.calls = calls;
   return client;
-}
-
-export function memoryLogger(): Logger & { lines: Record<string, unknown>[]; raws: string[] } {
-  const lines: Record<string, unknown>[] = [];
-  const raws: string[] = [];
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => lines.push({ level, message, ...fields });
-  return { info: log("INFO"), warn: log("WARN"), raw: (line) => raws.push(line), lines, raws };
 }
 
 export function lifecycleEvent(detail: Record<string, unknown> = {}): Record<string, unknown> {
