@@ -64,24 +64,71 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
     writeOverride(workDir, options.endpoint, []);
     await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
     writeOverride(workDir, options.endpoint, await endpointNames(workDir, env));
-    // Validate and plan side by side: each starts the provider, and neither waits for the other.
-    const [validateOutput, planFailure] = await Promise.all([
-      terraform(workDir, env, ["validate", "-json", "-no-color"], true),
-      terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]).then(
-        () => undefined,
-        (error: Error) => error,
-      ),
-    ]);
-    const validate = JSON.parse(validateOutput.stdout);
-    if (!validate.valid) {
-      throw new Error(`terraform validate failed in ${stackDir}:\n${JSON.stringify(validate.diagnostics, null, 2)}`);
-    }
-    if (planFailure) throw planFailure;
+    const validate = await validateAndPlan(workDir, env, stackDir);
     const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
     return { plan, validate };
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Plans several synthesized stacks in ONE Terraform run: each stack becomes a module of a
+ * throwaway root configuration, so the provider (whose schema costs seconds to load for every
+ * Terraform command) starts once for all of them instead of four times per stack. Each stack's
+ * own provider block is kept (a child module may configure its provider when it is called
+ * without count/for_each), its backend block is dropped (only a root has one). Results come back
+ * per stack, with the `module.<id>.` prefix taken off every address.
+ */
+export async function offlinePlanStacks(stackDirs: Readonly<Record<string, string>>, options: OfflinePlanOptions): Promise<Record<string, OfflinePlan>> {
+  const ids = Object.keys(stackDirs).sort();
+  const workDir = mkdtempSync(join(tmpdir(), "warmfleet-tf-"));
+  try {
+    for (const id of ids) copyAsModule(stackDirs[id], join(workDir, "stacks", id));
+    const firstLockFile = ids.map((id) => join(stackDirs[id], ".terraform.lock.hcl")).find(existsSync);
+    if (firstLockFile) cpSync(firstLockFile, join(workDir, ".terraform.lock.hcl"));
+    writeFileSync(join(workDir, "main.tf.json"), JSON.stringify({ module: Object.fromEntries(ids.map((id) => [id, { source: `./stacks/${id}` }])) }, null, 2));
+    writeFileSync(join(workDir, "offline_override.tf.json"), JSON.stringify({ terraform: [{ backend: [{ local: [{ path: "offline.tfstate" }] }] }] }, null, 2));
+    const env = terraformEnv(workDir, options.endpoint);
+    for (const id of ids) writeOverride(join(workDir, "stacks", id), options.endpoint, [], { backend: false });
+    await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
+    const names = await endpointNames(workDir, env);
+    for (const id of ids) writeOverride(join(workDir, "stacks", id), options.endpoint, names, { backend: false });
+    const validate = await validateAndPlan(workDir, env, `${ids.length} stacks (${ids.join(", ")})`);
+    const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
+    return Object.fromEntries(ids.map((id) => [id, { validate, plan: { resource_changes: changesOfModule(plan, id) } }]));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** A synthesized stack as a child module: no backend (Terraform ignores it there, with a warning). */
+function copyAsModule(stackDir: string, moduleDir: string): void {
+  cpSync(stackDir, moduleDir, { recursive: true, filter: (src) => !src.endsWith(`${"/"}.terraform`) && !src.endsWith(".terraform.lock.hcl") });
+  const file = join(moduleDir, "cdk.tf.json");
+  const config = JSON.parse(readFileSync(file, "utf8"));
+  delete config.terraform?.backend;
+  writeFileSync(file, JSON.stringify(config));
+}
+
+function changesOfModule(plan: PlanJson, id: string): ResourceChange[] {
+  const prefix = `module.${id}.`;
+  return (plan.resource_changes ?? []).filter((r) => r.address.startsWith(prefix)).map((r) => ({ ...r, address: r.address.slice(prefix.length) }));
+}
+
+/** Validate and plan side by side: each starts the provider, and neither waits for the other. */
+async function validateAndPlan(workDir: string, env: NodeJS.ProcessEnv, what: string): Promise<OfflinePlan["validate"]> {
+  const [validateOutput, planFailure] = await Promise.all([
+    terraform(workDir, env, ["validate", "-json", "-no-color"], true),
+    terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]).then(
+      () => undefined,
+      (error: Error) => error,
+    ),
+  ]);
+  const validate = JSON.parse(validateOutput.stdout);
+  if (!validate.valid) throw new Error(`terraform validate failed for ${what}:\n${JSON.stringify(validate.diagnostics, null, 2)}`);
+  if (planFailure) throw planFailure;
+  return validate;
 }
 
 /**
@@ -163,10 +210,10 @@ function terraformEnv(workDir: string, endpoint: string): NodeJS.ProcessEnv {
   };
 }
 
-function writeOverride(workDir: string, endpoint: string, endpointNames: string[]): void {
+function writeOverride(workDir: string, endpoint: string, endpointNames: string[], { backend } = { backend: true }): void {
   const endpoints = Object.fromEntries(endpointNames.map((name) => [name, endpoint]));
   const override = {
-    terraform: [{ backend: [{ local: [{ path: "offline.tfstate" }] }] }],
+    ...(backend ? { terraform: [{ backend: [{ local: [{ path: "offline.tfstate" }] }] }] } : {}),
     provider: {
       aws: [
         {

@@ -1,17 +1,34 @@
-import { OfflinePlan, resourcesOfType } from "../../testing/offline-terraform";
-import { exampleStacks } from "../../examples/stacks";
-import { planStack, removeDir, synthApp } from "./terraform";
+import { join } from "node:path";
+import { OfflinePlan, offlinePlanStacks, resourcesOfType } from "../../testing/offline-terraform";
+import { startLoopbackAws } from "../../testing/loopback-aws";
+import { buildExampleStacks } from "../../examples/stacks";
+import { readSynthManifest } from "../../scripts/lib/manifest";
+import { removeDir, synthApp } from "./terraform";
 
-/** Synthesizes one example stack (examples/stacks/<id>.ts) on its own and plans it offline. */
-export async function planExample(id: string): Promise<OfflinePlan> {
-  const Stack = exampleStacks[id];
-  if (!Stack) throw new Error(`no example stack "${id}" in examples/stacks/index.ts`);
-  const outdir = synthApp((app) => new Stack(app, id));
+let plans: Readonly<Record<string, OfflinePlan>> | undefined;
+
+/**
+ * Synthesizes every example stack (examples/stacks/) into one app and plans them all offline in a
+ * single Terraform run (see offlinePlanStacks): one provider start-up for all of them.
+ */
+export async function planAllExamples(): Promise<void> {
+  const outdir = synthApp((app) => buildExampleStacks(app));
+  const aws = await startLoopbackAws();
   try {
-    return await planStack(outdir, id);
+    const stacks = readSynthManifest(outdir).stacks;
+    plans = await offlinePlanStacks(Object.fromEntries(Object.keys(stacks).map((id) => [id, join(outdir, stacks[id].workingDirectory)])), { endpoint: aws.url });
   } finally {
+    await aws.close();
     removeDir(outdir);
   }
+}
+
+/** The offline plan of one example stack; planAllExamples must have run (a beforeAll). */
+export function examplePlan(id: string): OfflinePlan {
+  if (plans === undefined) throw new Error("planAllExamples() has not run: call it in a beforeAll of the test file");
+  const plan = plans[id];
+  if (plan === undefined) throw new Error(`no example stack "${id}" in examples/stacks/index.ts (planned: ${Object.keys(plans).join(", ")})`);
+  return plan;
 }
 
 /** The planned values of every resource of one type. */
