@@ -1,17 +1,20 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { copyRepository } from "./support/copy-repository";
 import { REPO_ROOT, removeDir } from "./support/terraform";
 
 // Atlantis must show no spurious diff: the same commit synthesizes byte-identical Terraform in
 // any directory, on any machine. Two copies of the repository, built and synthesized apart.
 
-function buildAndSynth(copy: string): void {
+const run = promisify(execFile);
+
+async function buildAndSynth(copy: string): Promise<void> {
   const env = { ...process.env, CDKTF_OUTDIR: join(copy, "cdktf.out") };
-  execFileSync(process.execPath, ["--import", "tsx", "scripts/build-lambdas.ts"], { cwd: copy, env, stdio: "pipe" });
-  execFileSync(process.execPath, ["--import", "tsx", "main.ts"], { cwd: copy, env, stdio: "pipe" });
+  await run(process.execPath, ["--import", "tsx", "scripts/build-lambdas.ts"], { cwd: copy, env });
+  await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: copy, env });
 }
 
 function listFiles(dir: string, prefix = ""): string[] {
@@ -22,9 +25,10 @@ function listFiles(dir: string, prefix = ""): string[] {
 
 describe("deterministic synth", () => {
   const copies: string[] = [];
-  beforeAll(() => {
+  beforeAll(async () => {
     copies.push(copyRepository(), copyRepository());
-    copies.forEach(buildAndSynth);
+    // Side by side: each build waits on its own child processes (esbuild, zip, synth).
+    await Promise.all(copies.map(buildAndSynth));
   }, 120_000);
   afterAll(() => copies.forEach(removeDir));
 
