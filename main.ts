@@ -4,5 +4,5 @@ import { APP_PORT, buildStacks } from "./stacks/inference-stack";
 import { inferenceServerUserData } from "./examples/inference-server/user-data";
 
 const app = new App();
-buildStacks(app, environments, { userData: inferenceServerUserData({ port: APP_PORT }) });
+buildStacks(app, environments, { userData: (logGroups) => inferenceServerUserData({ port: APP_PORT, logGroups }) });
 app.synth();

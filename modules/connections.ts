@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { PropValidationError, isUnresolved, requireIpv4Cidr } from "./internal/validation";
+import { PropValidationError, isUnresolved, requireIpv4Cidr, requirePrefixListId } from "./internal/validation";
 
 /** A TCP port or port range of a flow between security groups. */
 export class Port {
@@ -119,12 +119,37 @@ export class Connections implements IConnectable {
     });
   }
 
+  /** Admits clients from a managed prefix list (e.g. a corporate VPN's ranges) on `port` (ingress only). */
+  public allowFromPrefixList(prefixListId: string, port: Port, description: string): void {
+    requirePrefixListId(this.owner ?? `Connections ${this.name}`, "prefixListId", prefixListId);
+    new VpcSecurityGroupIngressRule(this.requireOwner(), `Ingress${port.label}FromPrefixList${prefixListId.slice(3)}`, {
+      ...this.rule(port, description),
+      prefixListId,
+    });
+  }
+
   /** Lets this side reach an IPv4 CIDR block on `port` (egress only). */
   public allowToCidr(cidr: string, port: Port, description: string): void {
     requireIpv4Cidr(this.owner ?? `Connections ${this.name}`, "cidr", cidr);
     new VpcSecurityGroupEgressRule(this.requireOwner(), `Egress${port.label}ToCidr${cidrKey(cidr)}`, {
       ...this.rule(port, description),
       cidrIpv4: cidr,
+    });
+  }
+
+  /**
+   * Lets this side reach a managed prefix list on `port` (egress only), such as the one of a
+   * DynamoDB or S3 gateway endpoint; `name` (PascalCase) keys the rule, because the id is
+   * usually known only at apply time.
+   */
+  public allowToPrefixList(name: string, prefixListId: string, port: Port, description: string): void {
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+      throw new PropValidationError(this.owner ?? `Connections ${this.name}`, "name", name, "PascalCase letters and digits", 'use a name such as "DynamoDb"');
+    }
+    if (!isUnresolved(prefixListId)) requirePrefixListId(this.owner ?? `Connections ${this.name}`, "prefixListId", prefixListId);
+    new VpcSecurityGroupEgressRule(this.requireOwner(), `Egress${port.label}ToPrefixList${name}`, {
+      ...this.rule(port, description),
+      prefixListId,
     });
   }
 

@@ -10,9 +10,12 @@ import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-li
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { LoadBalancerTarget } from "./inference-load-balancer";
+import { IInferenceCluster } from "./inference-cluster";
 import { Connections, IConnectable, Port } from "./connections";
 import { IGrantable, ModelStore, PolicyStatement, RoleGrants, grantModelStoreRead } from "./grants";
 import { assumeRolePolicy } from "./internal/policies";
+import { ecrRepositoryArnOfImage } from "./internal/ecs-execution-role";
+import { HOST_READY_TAG, ecsHostUserData } from "./internal/ecs-host-user-data";
 import { architectureOfImage, architectureOfInstanceType } from "./internal/instance-types";
 import {
   PropValidationError,
@@ -30,6 +33,38 @@ export const AMAZON_LINUX_2023 = "resolve:ssm:/aws/service/ami-amazon-linux-late
 
 /** The latest Amazon Linux 2023 for arm64 (Graviton types such as c7g). */
 export const AMAZON_LINUX_2023_ARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+
+/** The latest ECS-optimized Amazon Linux 2023 for x86_64, for fleets of ECS hosts. */
+export const ECS_OPTIMIZED_AMAZON_LINUX_2023 = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id";
+
+/** The latest ECS-optimized Amazon Linux 2023 for arm64 (Graviton). */
+export const ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64 = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id";
+
+/** When the ECS agent pulls a task's image (ECS_IMAGE_PULL_BEHAVIOR). */
+export enum ImagePullBehavior {
+  /** Use the image on the instance when there is one, else pull: keeps the pre-pulled images of a warm-pool instance useful. */
+  PREFER_CACHED = "prefer-cached",
+  /** Pull every time, fall back to the cached image when the pull fails. */
+  DEFAULT = "default",
+  /** Pull every time; a failed pull fails the task. */
+  ALWAYS = "always",
+  /** Pull only when no earlier task on the instance pulled it. */
+  ONCE = "once",
+}
+
+/** The fleet's instances as ECS container instances (EC2 capacity of an ECS cluster). */
+export interface EcsHostProps {
+  /** The cluster the instances join. */
+  readonly cluster: IInferenceCluster;
+  /** Images pulled at first boot, so instances from the Stopped pool start tasks without a pull. @default - none */
+  readonly prePullImages?: readonly string[];
+  /** ECR repositories the instances may pull the pre-pulled images from. @default - derived from prePullImages that are literal ECR image URIs */
+  readonly prePullRepositoryArns?: readonly string[];
+  /** When the agent pulls task images. @default ImagePullBehavior.PREFER_CACHED */
+  readonly imagePullBehavior?: ImagePullBehavior;
+  /** New instances start protected from scale-in (what managed termination protection needs). @default true */
+  readonly scaleInProtection?: boolean;
+}
 
 /** State of the instances waiting in the warm pool. */
 export enum WarmPoolState {
@@ -133,15 +168,17 @@ export interface InferenceFleetProps {
   readonly vpcId: string;
   /** Private subnets the group launches into, one or more AZs. */
   readonly subnetIds: readonly string[];
-  /** The load balancer whose target group receives the instances. */
-  readonly loadBalancer: LoadBalancerTarget;
-  /** AMI id, or "resolve:ssm:<parameter>" such as "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64". */
-  readonly imageId: string;
+  /** The load balancer whose target group receives the instances; exactly one of loadBalancer and ecsHost. @default - none: ecsHost is required */
+  readonly loadBalancer?: LoadBalancerTarget;
+  /** Run the instances as ECS hosts of a cluster (tasks take the traffic); exactly one of loadBalancer and ecsHost. @default - none: loadBalancer is required */
+  readonly ecsHost?: EcsHostProps;
+  /** AMI id, or "resolve:ssm:<parameter>" such as "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"; required without ecsHost. @default - with ecsHost, the ECS-optimized Amazon Linux 2023 of the instance type's architecture */
+  readonly imageId?: string;
   /** EC2 instance type. @default "c6i.xlarge" */
   readonly instanceType?: string;
-  /** User data script (plain text; the construct encodes it). @default - none */
+  /** User data script (plain text; the construct encodes it); with ecsHost it runs after the image pre-pull. @default - none */
   readonly userData?: string;
-  /** Port the inference server listens on. @default - the load balancer's target port */
+  /** Port the inference server listens on. @default - the load balancer's target port; 80 for ECS hosts */
   readonly appPort?: number;
   /** More security groups admitted to the app port, by a PascalCase name that keys their rules (the ALB's is always admitted). @default - none */
   readonly additionalIngressSecurityGroups?: Readonly<Record<string, string>>;
@@ -231,6 +268,10 @@ export class InferenceFleet extends Construct implements IConnectable {
   public readonly instanceType: string;
   /** Heartbeat timeout of the launch hook in seconds, undefined when the fleet has none. */
   public readonly launchHookHeartbeatTimeoutSeconds?: number;
+  /** The cluster the instances join, undefined unless the fleet is made of ECS hosts. */
+  public readonly ecsCluster?: IInferenceCluster;
+  /** Whether new instances start protected from scale-in. */
+  public readonly newInstancesProtectedFromScaleIn: boolean;
 
   private readonly group: AutoscalingGroup;
   private readonly tags: Readonly<Record<string, string>>;
@@ -241,7 +282,9 @@ export class InferenceFleet extends Construct implements IConnectable {
     validateFleetProps(this, props);
     this.warnAboutRiskyDefaults(props);
     this.tags = props.tags ?? {};
-    this.appPort = props.appPort ?? props.loadBalancer.targetPort;
+    this.appPort = props.appPort ?? props.loadBalancer?.targetPort ?? 80;
+    this.ecsCluster = props.ecsHost?.cluster;
+    this.newInstancesProtectedFromScaleIn = props.ecsHost ? (props.ecsHost.scaleInProtection ?? true) : false;
     this.vpcId = props.vpcId;
     this.subnetIds = props.subnetIds;
     this.autoScalingGroupName = props.name;
@@ -251,7 +294,7 @@ export class InferenceFleet extends Construct implements IConnectable {
     this.securityGroupId = securityGroup.id;
     this.connections = Connections.forOwner(this, securityGroup.id, this.tags);
     this.allowClients(props);
-    const { role, ssmAccess } = this.instanceRole(props.name);
+    const { role, ssmAccess, partition } = this.instanceRole(props.name);
     this.instanceRoleName = role.name;
     this.instanceRoleArn = role.arn;
     this.grants = new RoleGrants(this, role.name);
@@ -266,13 +309,14 @@ export class InferenceFleet extends Construct implements IConnectable {
     this.launchHookHeartbeatTimeoutSeconds = hook?.heartbeatTimeout;
     this.group = new AutoscalingGroup(this, "AutoScalingGroup", this.groupConfig(props, launchTemplate, hook));
     this.autoScalingGroupArn = this.group.arn;
+    if (props.ecsHost) this.grantEcsHost(props.name, props.ecsHost, partition);
 
     if (hook) {
       // Same name as the initial hook: PutLifecycleHook updates it in place, so later changes to
       // timeout, result or metadata are applied (the group ignores changes to its initial hook).
       new AutoscalingLifecycleHook(this, "LaunchHook", { ...hook, autoscalingGroupName: this.group.name });
     }
-    if (props.scaling) this.scalingPolicy(props.name, props.scaling, props.loadBalancer);
+    if (props.scaling && props.loadBalancer) this.scalingPolicy(props.name, props.scaling, props.loadBalancer);
   }
 
   /**
@@ -309,6 +353,46 @@ export class InferenceFleet extends Construct implements IConnectable {
     this.group.dependsOn = [...(this.group.dependsOn ?? []), ...dependencies.map(dependable)];
   }
 
+  /**
+   * What the ECS agent and the user data need, scoped to the cluster where ECS allows it (the
+   * managed AmazonEC2ContainerServiceforEC2Role would allow every cluster, CreateCluster and logs).
+   */
+  private grantEcsHost(groupName: string, host: EcsHostProps, partition: string): void {
+    const clusterArn = host.cluster.clusterArn;
+    this.addToInstanceRolePolicy({
+      sid: "EcsAgentRegistration",
+      actions: ["ecs:RegisterContainerInstance", "ecs:DeregisterContainerInstance", "ecs:Submit*"],
+      resources: [clusterArn],
+    });
+    // These act on container instances that do not exist yet: scoped by their cluster instead.
+    this.addToInstanceRolePolicy({
+      sid: "EcsAgentPolling",
+      actions: ["ecs:Poll", "ecs:StartTelemetrySession"],
+      resources: ["*"],
+      conditions: [{ test: "ArnEquals", variable: "ecs:cluster", values: [clusterArn] }],
+    });
+    // Neither supports resource-level permissions.
+    this.addToInstanceRolePolicy({ sid: "EcsAgentDiscovery", actions: ["ecs:DiscoverPollEndpoint", "ecr:GetAuthorizationToken"], resources: ["*"] });
+    // The user data tags its own instance "host ready"; only that key, only on this group's instances.
+    this.addToInstanceRolePolicy({
+      sid: "HostReadyTag",
+      actions: ["ec2:CreateTags"],
+      resources: [`arn:${partition}:ec2:*:*:instance/*`],
+      conditions: [
+        { test: "StringEquals", variable: "ec2:ResourceTag/aws:autoscaling:groupName", values: [groupName] },
+        { test: "ForAllValues:StringEquals", variable: "aws:TagKeys", values: [HOST_READY_TAG] },
+      ],
+    });
+    const repositories = host.prePullRepositoryArns ?? (host.prePullImages ?? []).flatMap((image) => ecrRepositoryArnOfImage(image, partition) ?? []);
+    if (repositories.length > 0) {
+      this.addToInstanceRolePolicy({
+        sid: "PrePullImages",
+        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        resources: [...new Set(repositories)],
+      });
+    }
+  }
+
   private securityGroup(props: InferenceFleetProps): SecurityGroup {
     // A name prefix: a change that replaces the group (its description, say) creates the new
     // group before the old one is deleted, which a fixed name would make impossible.
@@ -323,7 +407,8 @@ export class InferenceFleet extends Construct implements IConnectable {
 
   private allowClients(props: InferenceFleetProps): void {
     const app = Port.tcp(this.appPort);
-    this.connections.allowFrom(props.loadBalancer, app, `ALB to the inference server of ${props.name}`);
+    // ECS hosts take no traffic themselves: awsvpc tasks have their own security groups.
+    if (props.loadBalancer) this.connections.allowFrom(props.loadBalancer, app, `ALB to the inference server of ${props.name}`);
     for (const [name, groupId] of Object.entries(props.additionalIngressSecurityGroups ?? {})) {
       this.connections.allowFrom(Connections.fromSecurityGroupId(name, groupId), app, `${name} to the inference server`);
     }
@@ -340,6 +425,12 @@ export class InferenceFleet extends Construct implements IConnectable {
           "Set httpsEgressCidrBlocks to what the instances need (VPC endpoints, your model store), or to [\"0.0.0.0/0\"] to keep it and silence this warning.",
       );
     }
+    const host = props.ecsHost;
+    if (host && host.prePullRepositoryArns === undefined && (host.prePullImages ?? []).some((image) => isUnresolved(image))) {
+      annotations.addWarning(
+        `InferenceFleet ${props.name}: a pre-pulled image is only known at apply time, so no ECR pull permission was derived from it. Set ecsHost.prePullRepositoryArns if it is an ECR image.`,
+      );
+    }
     if (props.scaling && props.desiredCapacity !== undefined) {
       annotations.addWarning(
         `InferenceFleet ${props.name}: desiredCapacity (${props.desiredCapacity}) applies only when the group is created; the scaling policy owns it afterwards and Terraform ignores it. Leave it out to start at minSize.`,
@@ -347,7 +438,7 @@ export class InferenceFleet extends Construct implements IConnectable {
     }
   }
 
-  private instanceRole(name: string): { role: IamRole; ssmAccess: IamRolePolicyAttachment } {
+  private instanceRole(name: string): { role: IamRole; ssmAccess: IamRolePolicyAttachment; partition: string } {
     const partition = new DataAwsPartition(this, "Partition");
     const role = new IamRole(this, "InstanceRole", {
       name: `${name}-instance`,
@@ -359,7 +450,7 @@ export class InferenceFleet extends Construct implements IConnectable {
       role: role.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
-    return { role, ssmAccess };
+    return { role, ssmAccess, partition: partition.partition };
   }
 
   private launchTemplate(props: InferenceFleetProps, securityGroup: SecurityGroup, profile: IamInstanceProfile): LaunchTemplate {
@@ -369,9 +460,9 @@ export class InferenceFleet extends Construct implements IConnectable {
     return new LaunchTemplate(this, "LaunchTemplate", {
       name: props.name,
       description: `Inference servers of ${props.name}`,
-      imageId: props.imageId,
+      imageId: imageIdOf(props),
       instanceType: props.spot ? undefined : (props.instanceType ?? "c6i.xlarge"),
-      userData: props.userData === undefined ? undefined : encodeUserData(props.userData),
+      userData: userDataOf(props),
       updateDefaultVersion: true,
       iamInstanceProfile: { arn: profile.arn },
       networkInterfaces: [
@@ -414,17 +505,22 @@ export class InferenceFleet extends Construct implements IConnectable {
     const templateSpec = { id: launchTemplate.id, version: Token.asString(launchTemplate.latestVersion) };
     const ignoreChanges = [
       ...(hook ? ["initial_lifecycle_hook"] : []),
-      // With a scaling policy the desired capacity belongs to Auto Scaling, not to Terraform.
-      ...(props.scaling ? ["desired_capacity"] : []),
+      // With a scaling policy (or ECS managed scaling on ECS hosts) the desired capacity belongs
+      // to Auto Scaling, not to Terraform.
+      ...(props.scaling || props.ecsHost ? ["desired_capacity"] : []),
     ];
+    // ECS tags a group it manages; declaring the tag keeps the next apply from removing it.
+    const groupTags = { ...this.tags, Name: props.name, ...(props.ecsHost ? { AmazonECSManaged: "true" } : {}) };
     return {
       name: props.name,
       minSize,
       maxSize: props.maxSize ?? 4,
       desiredCapacity: props.desiredCapacity ?? minSize,
       vpcZoneIdentifier: [...props.subnetIds],
-      targetGroupArns: [props.loadBalancer.targetGroupArn],
-      healthCheckType: "ELB",
+      targetGroupArns: props.loadBalancer ? [props.loadBalancer.targetGroupArn] : undefined,
+      // ECS hosts have no target group: tasks are the targets, the group replaces impaired instances.
+      healthCheckType: props.loadBalancer ? "ELB" : "EC2",
+      protectFromScaleIn: props.ecsHost ? this.newInstancesProtectedFromScaleIn : undefined,
       healthCheckGracePeriod: props.healthCheckGracePeriodSeconds ?? 300,
       defaultInstanceWarmup: props.defaultInstanceWarmupSeconds ?? 60,
       enabledMetrics: GROUP_METRICS,
@@ -432,7 +528,7 @@ export class InferenceFleet extends Construct implements IConnectable {
       launchTemplate: props.spot ? undefined : templateSpec,
       mixedInstancesPolicy: props.spot ? mixedInstancesPolicy(props.spot, templateSpec) : undefined,
       capacityRebalance: props.spot ? true : undefined,
-      warmPool: props.warmPool ? warmPool(props.warmPool) : undefined,
+      warmPool: props.warmPool ? warmPool(props.warmPool, props.ecsHost !== undefined) : undefined,
       // Sent with CreateAutoScalingGroup, so even the group's very first instances are held.
       initialLifecycleHook: hook ? [hook] : undefined,
       instanceRefresh: props.instanceRefresh
@@ -446,7 +542,7 @@ export class InferenceFleet extends Construct implements IConnectable {
             },
           }
         : undefined,
-      tag: Object.entries({ ...this.tags, Name: props.name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      tag: Object.entries(groupTags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       lifecycle: ignoreChanges.length > 0 ? { ignoreChanges } : undefined,
     };
   }
@@ -488,16 +584,42 @@ function launchHookSpec(groupName: string, hook: LaunchHookProps): LaunchHookSpe
 }
 
 function encodeUserData(userData: string): string {
-  return isUnresolved(userData) ? Fn.base64encode(userData) : Buffer.from(userData, "utf8").toString("base64");
+  if (!isUnresolved(userData)) return Buffer.from(userData, "utf8").toString("base64");
+  // A script with references becomes a Terraform expression: its text between the references
+  // must be raw strings, or its quotes and dollar-braces would be read as Terraform syntax.
+  const parts = userData.split(/(\$\{TfToken\[[^\]]+\]\})/).filter((part) => part !== "");
+  return Fn.base64encode(Fn.join("", parts.map((part) => (isUnresolved(part) ? part : Fn.rawString(part)))));
 }
 
-function warmPool(props: WarmPoolProps): AutoscalingGroupConfig["warmPool"] {
+function warmPool(props: WarmPoolProps, ecsHost: boolean): AutoscalingGroupConfig["warmPool"] {
   return {
     poolState: props.poolState ?? WarmPoolState.STOPPED,
     minSize: props.minSize ?? 0,
     maxGroupPreparedCapacity: props.maxGroupPreparedCapacity,
-    instanceReusePolicy: { reuseOnScaleIn: props.reuseOnScaleIn ?? true },
+    // ECS does not support returning container instances to the pool.
+    instanceReusePolicy: { reuseOnScaleIn: props.reuseOnScaleIn ?? !ecsHost },
   };
+}
+
+/** The image as given, or for ECS hosts the ECS-optimized AL2023 of the type's architecture. */
+function imageIdOf(props: InferenceFleetProps): string {
+  if (props.imageId !== undefined) return props.imageId;
+  const type = props.spot ? props.spot.instanceTypes[0] : (props.instanceType ?? "c6i.xlarge");
+  return !isUnresolved(type) && architectureOfInstanceType(type) === "arm64" ? ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64 : ECS_OPTIMIZED_AMAZON_LINUX_2023;
+}
+
+function userDataOf(props: InferenceFleetProps): string | undefined {
+  const host = props.ecsHost;
+  const script = host
+    ? ecsHostUserData({
+        clusterName: host.cluster.clusterName,
+        imagePullBehavior: host.imagePullBehavior ?? ImagePullBehavior.PREFER_CACHED,
+        prePullImages: host.prePullImages ?? [],
+        blockTaskImds: !props.allowContainerImdsAccess,
+        extraUserData: props.userData,
+      })
+    : props.userData;
+  return script === undefined ? undefined : encodeUserData(script);
 }
 
 function mixedInstancesPolicy(spot: SpotProps, templateSpec: { id: string; version: string }): AutoscalingGroupConfig["mixedInstancesPolicy"] {
@@ -520,7 +642,8 @@ function validateFleetProps(scope: Construct, props: InferenceFleetProps): void 
   requireNonEmpty(scope, "subnetIds", props.subnetIds, "pass the private subnet ids of the fleet's VPC, for example network.privateSubnetIds");
   requirePort(scope, "appPort", props.appPort);
   requireInstanceType(scope, "instanceType", props.instanceType ?? "c6i.xlarge");
-  validateImageId(scope, props.imageId);
+  validateMode(scope, props);
+  if (props.imageId !== undefined) validateImageId(scope, props.imageId);
   validateCapacity(scope, props);
   validateWarmPool(scope, props);
   validateSpot(scope, props.spot);
@@ -540,6 +663,41 @@ function validateFleetProps(scope: Construct, props: InferenceFleetProps): void 
   requireIntegerInRange(scope, "instanceRefresh.maxHealthyPercentage", props.instanceRefresh?.maxHealthyPercentage, 100, 200, "use 100 to 200");
   if (props.scaling && !isUnresolved(props.scaling.targetValue) && !(props.scaling.targetValue > 0)) {
     throw new PropValidationError(scope, "scaling.targetValue", props.scaling.targetValue, "a number greater than 0", "set the requests per target (or CPU percent) to hold");
+  }
+}
+
+/** Exactly one way to take traffic, and nothing an ECS capacity provider would fight over. */
+function validateMode(scope: Construct, props: InferenceFleetProps): void {
+  if ((props.loadBalancer === undefined) === (props.ecsHost === undefined)) {
+    throw new PropValidationError(
+      scope,
+      "loadBalancer / ecsHost",
+      { loadBalancer: props.loadBalancer ? "set" : undefined, ecsHost: props.ecsHost ? "set" : undefined },
+      "exactly one of them: loadBalancer for instances that serve behind an ALB, ecsHost for instances that run ECS tasks",
+      "keep loadBalancer for a warm EC2 fleet, or replace it with ecsHost: { cluster } to make the fleet an ECS cluster's capacity",
+    );
+  }
+  if (props.imageId === undefined && props.ecsHost === undefined) {
+    throw new PropValidationError(scope, "imageId", undefined, "an AMI id or resolve:ssm: parameter (only ECS hosts have a default)", `use "${AMAZON_LINUX_2023}" for the latest Amazon Linux 2023`);
+  }
+  if (!props.ecsHost) return;
+  if (props.scaling) {
+    throw new PropValidationError(
+      scope,
+      "scaling",
+      props.scaling,
+      "no target-tracking policy on ECS hosts (ECS managed scaling sizes the group; a second policy would fight it)",
+      "remove scaling and use FleetCapacityProvider managedScaling; scale the service's tasks instead",
+    );
+  }
+  if (props.warmPool?.reuseOnScaleIn === true) {
+    throw new PropValidationError(
+      scope,
+      "warmPool.reuseOnScaleIn",
+      true,
+      "false (or unset) on ECS hosts: ECS does not support returning container instances to the warm pool",
+      "remove reuseOnScaleIn; scaled-in hosts are terminated and the pool refills with fresh ones",
+    );
   }
 }
 
@@ -623,6 +781,7 @@ function validateSpot(scope: Construct, spot: SpotProps | undefined): void {
 
 /** An arm64 type cannot boot an x86_64 image (and the reverse): caught here, not at launch. */
 function validateArchitecture(scope: Construct, props: InferenceFleetProps): void {
+  if (props.imageId === undefined) return;
   const image = architectureOfImage(props.imageId);
   if (image === undefined) return;
   const types = props.spot ? props.spot.instanceTypes.map((t, i) => [`spot.instanceTypes[${i}]`, t] as const) : [["instanceType", props.instanceType ?? "c6i.xlarge"] as const];
@@ -636,11 +795,19 @@ function validateArchitecture(scope: Construct, props: InferenceFleetProps): voi
         type,
         `an ${image} instance type, because imageId ${props.imageId} is an ${image} image`,
         architecture === "arm64"
-          ? `use an x86_64 type such as c6i.xlarge, or the arm64 image (${props.imageId.replace("x86_64", "arm64")})`
-          : `use an arm64 (Graviton) type such as c7g.xlarge, or the x86_64 image (${props.imageId.replace("arm64", "x86_64")})`,
+          ? `use an x86_64 type such as c6i.xlarge, or the arm64 image (${counterpartImage(props.imageId, "arm64")})`
+          : `use an arm64 (Graviton) type such as c7g.xlarge, or the x86_64 image (${counterpartImage(props.imageId, "x86_64")})`,
       );
     }
   }
+}
+
+/** The same public image for the other architecture. */
+function counterpartImage(imageId: string, architecture: "x86_64" | "arm64"): string {
+  if (imageId === ECS_OPTIMIZED_AMAZON_LINUX_2023 || imageId === ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64) {
+    return architecture === "arm64" ? ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64 : ECS_OPTIMIZED_AMAZON_LINUX_2023;
+  }
+  return architecture === "arm64" ? imageId.replace("x86_64", "arm64") : imageId.replace("arm64", "x86_64");
 }
 
 function validateNetworkRules(scope: Construct, props: InferenceFleetProps): void {

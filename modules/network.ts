@@ -12,7 +12,13 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { PropValidationError, isUnresolved, requireIpv4Cidr, requireResourceName } from "./internal/validation";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { RoleGrants } from "./grants";
+import { policyDocument } from "./internal/policies";
+import { PropValidationError, S3_BUCKET, isUnresolved, requireArn, requireIpv4Cidr, requireLogRetentionDays, requireResourceName } from "./internal/validation";
 
 /** How private subnets reach the internet. */
 export enum NatGateways {
@@ -24,6 +30,27 @@ export enum NatGateways {
   ONE_PER_AZ = "ONE_PER_AZ",
 }
 
+/** Which connections a flow log records. */
+export enum FlowLogTraffic {
+  ALL = "ALL",
+  /** Only connections the security groups and network ACLs admitted. */
+  ACCEPT = "ACCEPT",
+  /** Only refused connections: the cheapest view of scans and misconfigured clients. */
+  REJECT = "REJECT",
+}
+
+/** VPC flow logs, to CloudWatch Logs (a log group the Network creates) or to an S3 bucket. */
+export interface FlowLogsProps {
+  /** Which connections to record. @default FlowLogTraffic.ALL */
+  readonly traffic?: FlowLogTraffic;
+  /** Days the CloudWatch log group keeps records; not allowed with s3BucketArn. @default 90 */
+  readonly logRetentionDays?: number;
+  /** ARN of an S3 bucket to write to instead of CloudWatch Logs; its policy must admit delivery.logs.amazonaws.com. @default - CloudWatch Logs */
+  readonly s3BucketArn?: string;
+  /** Seconds over which records are aggregated: 60 or 600. @default 600 */
+  readonly maxAggregationIntervalSeconds?: number;
+}
+
 export interface NetworkProps {
   /** Name prefix for every resource's Name tag, 1 to 48 letters, digits and hyphens. */
   readonly name: string;
@@ -33,6 +60,8 @@ export interface NetworkProps {
   readonly availabilityZones: readonly string[];
   /** NAT gateways for outbound internet access from private subnets. @default NatGateways.NONE */
   readonly natGateways?: NatGateways;
+  /** VPC flow logs. @default - no flow logs */
+  readonly flowLogs?: FlowLogsProps;
   /** Tags added to every resource. @default - no extra tags */
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -55,11 +84,14 @@ export class Network extends Construct {
   public readonly publicSubnetIds: string[];
   /** Route table ids of the private subnets, in AZ order. */
   public readonly privateRouteTableIds: string[];
+  /** Name of the flow logs' CloudWatch log group, when flow logs go to CloudWatch Logs. */
+  public readonly flowLogGroupName?: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const cidrBlock = props.cidrBlock ?? "10.0.0.0/16";
     validateNetworkProps(this, props.name, cidrBlock, props.availabilityZones);
+    if (props.flowLogs) validateFlowLogs(this, props.flowLogs);
     const tags = props.tags ?? {};
     const named = (suffix: string) => ({ ...tags, Name: `${props.name}-${suffix}` });
 
@@ -135,6 +167,47 @@ export class Network extends Construct {
     this.privateSubnetIds = privateRouteTables.map((p) => p.subnet.id);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateRouteTableIds = privateRouteTables.map((p) => p.routeTable.id);
+    if (props.flowLogs) this.flowLogGroupName = this.flowLogs(props.name, vpc.id, props.flowLogs, region.name, named);
+  }
+
+  /** The flow log; for CloudWatch Logs also its log group and a role that may write to that group only. */
+  private flowLogs(name: string, vpcId: string, flowLogs: FlowLogsProps, region: string, named: (suffix: string) => Record<string, string>): string | undefined {
+    const common = {
+      vpcId,
+      trafficType: flowLogs.traffic ?? FlowLogTraffic.ALL,
+      maxAggregationInterval: flowLogs.maxAggregationIntervalSeconds ?? 600,
+      tags: named("flow-logs"),
+    };
+    if (flowLogs.s3BucketArn !== undefined) {
+      new FlowLog(this, "FlowLog", { ...common, logDestinationType: "s3", logDestination: flowLogs.s3BucketArn });
+      return undefined;
+    }
+    const logGroup = new CloudwatchLogGroup(this, "FlowLogGroup", { name: `/vpc/${name}/flow-logs`, retentionInDays: flowLogs.logRetentionDays ?? 90, tags: named("flow-logs") });
+    const account = new DataAwsCallerIdentity(this, "Account").accountId;
+    const role = new IamRole(this, "FlowLogRole", {
+      namePrefix: `${name.slice(0, 24)}-flow-logs-`,
+      description: `VPC flow logs of ${name}: write to their log group only`,
+      // Confused-deputy guard: only this account's flow logs may assume the role.
+      assumeRolePolicy: policyDocument(this, "FlowLogTrustPolicy", [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["vpc-flow-logs.amazonaws.com"] }],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [account] },
+            { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:*:ec2:${region}:${account}:vpc-flow-log/*`] },
+          ],
+        },
+      ]),
+      tags: named("flow-logs"),
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new RoleGrants(this, role.name).add({
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      resources: [logGroup.arn, `${logGroup.arn}:*`],
+    });
+    new FlowLog(this, "FlowLog", { ...common, logDestinationType: "cloud-watch-logs", logDestination: logGroup.arn, iamRoleArn: role.arn });
+    return logGroup.name;
   }
 
   private natGateways(
@@ -195,4 +268,23 @@ function providerRegion(scope: Construct): string | undefined {
     .find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
   const region = provider?.region;
   return region === undefined || isUnresolved(region) ? undefined : region;
+}
+
+function validateFlowLogs(scope: Construct, flowLogs: FlowLogsProps): void {
+  requireLogRetentionDays(scope, "flowLogs.logRetentionDays", flowLogs.logRetentionDays);
+  const interval = flowLogs.maxAggregationIntervalSeconds;
+  if (interval !== undefined && !isUnresolved(interval) && interval !== 60 && interval !== 600) {
+    throw new PropValidationError(scope, "flowLogs.maxAggregationIntervalSeconds", interval, "60 or 600", "use 60 for near-real-time records or 600 for fewer, cheaper ones");
+  }
+  if (flowLogs.s3BucketArn === undefined) return;
+  requireArn(scope, "flowLogs.s3BucketArn", flowLogs.s3BucketArn, [S3_BUCKET], "pass the bucket's ARN (arn:aws:s3:::name), or leave s3BucketArn out for CloudWatch Logs");
+  if (flowLogs.logRetentionDays !== undefined) {
+    throw new PropValidationError(
+      scope,
+      "flowLogs.logRetentionDays",
+      flowLogs.logRetentionDays,
+      "unset with s3BucketArn",
+      "expire flow logs with the bucket's lifecycle rules, or drop s3BucketArn to use CloudWatch Logs",
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
+import { Annotations, AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, sep } from "node:path";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -11,10 +11,12 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { Connections, IConnectable, Port } from "./connections";
+import { IInferenceCluster } from "./inference-cluster";
 import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
 import { policyDocument } from "./internal/policies";
 import { lambdaBasics } from "./internal/lambda-basics";
@@ -22,7 +24,7 @@ import { vcpusOfInstanceType } from "./internal/instance-types";
 import { PropValidationError, isUnresolved, requireIntegerInRange, requireLogRetentionDays } from "./internal/validation";
 import { stageZip, unzipFile } from "./internal/zip";
 import { requireSettingInRange } from "./internal/warmup-settings";
-import { WARMUP_SETTINGS } from "./warmup-settings";
+import { WARMUP_CLAIMS_ATTRIBUTES, WARMUP_ROUND_WIDTH_PER_WORKER, WARMUP_SETTINGS } from "./warmup-settings";
 
 /** HTTP method of the warmup requests. */
 export enum WarmupMethod {
@@ -32,6 +34,14 @@ export enum WarmupMethod {
 }
 
 /** Result when warmup runs out of budget or time while responses still look cold. */
+/** What the function waits for before it completes a launch action. */
+export enum WarmupMode {
+  /** The instance's inference server: its health, then every worker warmed (the warm EC2 fleet). */
+  HTTP = "HTTP",
+  /** An ECS host: its agent registered and connected, or into the warm pool its host-ready tag; no HTTP. */
+  ECS_HOST = "ECS_HOST",
+}
+
 export enum IncompleteWarmupResult {
   /** Put the instance in service anyway (a few users may meet a cold worker). */
   CONTINUE = "CONTINUE",
@@ -55,6 +65,8 @@ export interface WarmupTarget extends IConnectable {
   readonly subnetIds: readonly string[];
   /** Instance type the worker count is derived from. */
   readonly instanceType: string;
+  /** The cluster its instances join when they are ECS hosts. */
+  readonly ecsCluster?: IInferenceCluster;
   /** Makes the group wait for these resources before its first launch. */
   addLaunchDependency(...dependencies: ITerraformDependable[]): void;
 }
@@ -63,13 +75,19 @@ export interface WarmupTarget extends IConnectable {
 export interface ApiEndpoints extends IConnectable {
   /** The endpoint resources; the fleet's first launch waits for them. */
   readonly endpoints: readonly ITerraformDependable[];
+  /** Endpoint ids by service name, when known (VpcEndpoints has them): checked for the services the mode calls. */
+  readonly endpointIds?: Readonly<Record<string, string>>;
 }
 
 export interface WarmupHookProps {
   /** The fleet to warm; it must have a launch hook. */
   readonly fleet: WarmupTarget;
+  /** What the function waits for; ECS_HOST needs a fleet of ECS hosts, and those have no server to warm. @default - WarmupMode.ECS_HOST for a fleet of ECS hosts, WarmupMode.HTTP otherwise */
+  readonly mode?: WarmupMode;
   /** Interface endpoints for EC2 and Auto Scaling. @default - the function reaches AWS APIs over HTTPS through NAT */
   readonly endpoints?: ApiEndpoints;
+  /** Prefix list of the VPC's DynamoDB gateway endpoint (its prefix_list_id), through which the function reaches its claims table when it calls AWS through `endpoints`. @default - none: with `endpoints`, only a dynamodb interface endpoint among them would carry it (a synth warning says so); without, NAT does */
+  readonly dynamoDbPrefixListId?: string;
   /** Subnets of the function. @default - the fleet's subnets */
   readonly subnetIds?: readonly string[];
   /** Health path of the server, answering 2xx once set-up is done. @default "/health" */
@@ -84,9 +102,9 @@ export interface WarmupHookProps {
   readonly bodyFile?: string;
   /** Content type of the body. @default "application/json" */
   readonly contentType?: string;
-  /** Worker processes per instance (uWSGI processes). @default - the vCPUs of the fleet's instance type, for C-family types; required for others */
+  /** Worker processes on every instance, for servers that do not run one per vCPU. @default - one per vCPU of each launched instance, read at run time; the fleet's C-family type only plans the fallback (other types need this prop) */
   readonly workersPerInstance?: number;
-  /** Requests per warmup round; at least workersPerInstance. @default - 2 x workersPerInstance */
+  /** Requests per warmup round; the function never sends fewer than the instance's workers. @default - 2 x the instance's workers, at run time */
   readonly concurrency?: number;
   /** Consecutive rounds without a cold response that end warmup. @default 2 */
   readonly cleanRounds?: number;
@@ -94,10 +112,14 @@ export interface WarmupHookProps {
   readonly coldFactor?: number;
   /** ...and slower than the warm latency plus this many milliseconds. @default 100 */
   readonly coldToleranceMs?: number;
-  /** Request budget per instance. @default - 10 x concurrency */
+  /** Request budget per instance, spent by rounds the server answered. @default - 30 x the round's width, at run time */
   readonly maxRequests?: number;
-  /** Consecutive rounds with failed requests before the instance is abandoned. @default 3 */
-  readonly maxFailedRounds?: number;
+  /** Seconds warmup requests may keep failing (502/503/504, refused, other errors) before the instance is abandoned. @default 300 */
+  readonly notReadyWindowSeconds?: number;
+  /** Longest pause in seconds between failed rounds, a Retry-After included. @default 10 */
+  readonly maxBackoffSeconds?: number;
+  /** Response header naming the worker that answered; "" turns coverage off (never "warm", at best "incomplete"). @default "X-Worker-Id" */
+  readonly workerIdHeader?: string;
   /** Timeout of one warmup request in seconds (a model load included). @default 60 */
   readonly requestTimeoutSeconds?: number;
   /** Timeout of one health check in seconds. @default 2 */
@@ -110,7 +132,7 @@ export interface WarmupHookProps {
   readonly awsRequestTimeoutMs?: number;
   /** CloudWatch namespace of the embedded metrics. @default "Warmfleet/Warmup" */
   readonly metricsNamespace?: string;
-  /** Result when warmup cannot finish. @default IncompleteWarmupResult.CONTINUE */
+  /** Result when warmup cannot show every expected worker warm within its budget (README: why CONTINUE). @default IncompleteWarmupResult.CONTINUE */
   readonly onIncomplete?: IncompleteWarmupResult;
   /** Function timeout in seconds, 30 to 900. @default 900 */
   readonly timeoutSeconds?: number;
@@ -150,9 +172,27 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
   public readonly deadLetterQueueArn: string;
   /** Name of the function's log group. */
   public readonly logGroupName: string;
+  /** URL of the dead-letter queue. */
+  public readonly deadLetterQueueUrl: string;
+  /** Name of the dead-letter queue. */
+  public readonly deadLetterQueueName: string;
+  /** Name of the DynamoDB table of per-instance warmup leases (what WarmupReconciler reads). */
+  public readonly claimsTableName: string;
+  /** ARN of that table. */
+  public readonly claimsTableArn: string;
+  /** Name of the Auto Scaling group warmed. */
+  public readonly autoScalingGroupName: string;
+  /** Name of the launch lifecycle hook the function completes. */
+  public readonly launchHookName: string;
+  /** Heartbeat timeout of that hook in seconds. */
+  public readonly launchHookHeartbeatTimeoutSeconds: number;
+  /** CloudWatch namespace of the function's embedded metrics. */
+  public readonly metricsNamespace: string;
+  /** The function's timeout in seconds. */
+  public readonly timeoutSeconds: number;
   /** Name of the function's IAM role. */
   public readonly roleName: string;
-  /** Worker processes warmed per instance. */
+  /** Workers expected per instance when EC2 does not report the launched instance's CPUs (workersPerInstance, or the fleet type's vCPUs). */
   public readonly workersPerInstance: number;
   /** The function's security group side. */
   public readonly connections: Connections;
@@ -162,7 +202,14 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
     super(scope, id);
     const { fleet } = props;
     const hook = requireHook(this, fleet);
-    const workers = workersPerInstance(this, props);
+    const ecsCluster = requireModeMatchesFleet(this, props);
+    if (ecsCluster && props.endpoints?.endpointIds && !("ecs" in props.endpoints.endpointIds)) {
+      Annotations.of(this).addWarning(
+        `WarmupHook ${fleet.autoScalingGroupName}: ECS_HOST mode calls the ECS API, but the endpoints have no "ecs" service; without NAT the function cannot reach it and abandons every host. Add "ecs" to the VpcEndpoints services.`,
+      );
+    }
+    // An ECS host's worker count is its tasks' business; the setting only needs a valid value.
+    const workers = ecsCluster ? (props.workersPerInstance ?? 1) : workersPerInstance(this, props);
     validateWarmupProps(this, props, workers);
     this.workersPerInstance = workers;
     const tags = props.tags ?? {};
@@ -175,6 +222,16 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
     this.allowFlows(props);
     const queue = new SqsQueue(this, "DeadLetterQueue", { name: `${name}-dlq`, messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true, tags });
     this.deadLetterQueueArn = queue.arn;
+    this.deadLetterQueueUrl = queue.url;
+    this.deadLetterQueueName = queue.name;
+    this.autoScalingGroupName = fleet.autoScalingGroupName;
+    this.launchHookName = hook.name;
+    this.launchHookHeartbeatTimeoutSeconds = hook.heartbeatTimeoutSeconds;
+    this.metricsNamespace = props.metricsNamespace ?? WARMUP_SETTINGS.metricsNamespace.default;
+    this.timeoutSeconds = props.timeoutSeconds ?? 900;
+    const claims = this.claimsTable(name, tags);
+    this.claimsTableName = claims.name;
+    this.claimsTableArn = claims.arn;
     const { logGroup, role, runtimePolicy } = lambdaBasics(this, {
       name,
       description: `Warmup function of ${fleet.autoScalingGroupName}`,
@@ -196,10 +253,12 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
         },
         // The on-failure destination is written with the function's own role.
         { sid: "OnFailureDestination", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queue.arn] },
+        // Take and give back an instance's lease (lambdas/warmup/claim.ts).
+        { sid: "WarmupLeases", effect: "Allow", actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [claims.arn] },
       ],
     });
     this.logGroupName = logGroup.name;
-    const policies = [this.lifecyclePolicy(role.name, fleet.autoScalingGroupName), runtimePolicy];
+    const policies = [this.lifecyclePolicy(role.name, fleet.autoScalingGroupName), runtimePolicy, ...(ecsCluster ? [this.ecsHostPolicy(role.name, ecsCluster)] : [])];
     this.roleName = role.name;
     this.grants = new RoleGrants(this, role.name);
 
@@ -218,7 +277,7 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
       memorySize: props.memoryMb ?? 256,
       vpcConfig: { subnetIds: [...(props.subnetIds ?? fleet.subnetIds)], securityGroupIds: [securityGroup.id] },
       loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-      environment: { variables: environment(props, fleet, hook, workers) },
+      environment: { variables: { ...environment(props, fleet, hook, workers), [WARMUP_SETTINGS.claimsTable.env]: claims.name } },
       tags,
       // CreateFunction with a VPC config checks that the role may create ENIs, and the on-failure
       // destination that it may send to the queue: the policies must be attached first.
@@ -271,12 +330,29 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
       ]),
     });
 
-    fleet.addLaunchDependency(fn, invokeConfig, rule, target, permission, queuePolicy, ...(props.endpoints?.endpoints ?? []));
+    fleet.addLaunchDependency(fn, invokeConfig, rule, target, permission, queuePolicy, claims, ...(props.endpoints?.endpoints ?? []));
   }
 
   /** Adds a statement to the function's role (a bucket holding warmup payloads, say). */
   public addToRolePolicy(statement: PolicyStatement): void {
     this.grants.add(statement);
+  }
+
+  /**
+   * Leases of the instances being warmed: a few short-lived items, so on demand, expired by TTL,
+   * and without point-in-time recovery (nothing in it outlives a warmup).
+   */
+  private claimsTable(name: string, tags: Readonly<Record<string, string>>): DynamodbTable {
+    return new DynamodbTable(this, "ClaimsTable", {
+      name: `${name}-claims`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: WARMUP_CLAIMS_ATTRIBUTES.key,
+      attribute: [{ name: WARMUP_CLAIMS_ATTRIBUTES.key, type: "S" }],
+      ttl: { attributeName: WARMUP_CLAIMS_ATTRIBUTES.expiresAt, enabled: true },
+      serverSideEncryption: { enabled: true },
+      pointInTimeRecovery: { enabled: false },
+      tags,
+    });
   }
 
   private securityGroup(name: string, props: WarmupHookProps, tags: Readonly<Record<string, string>>): SecurityGroup {
@@ -293,12 +369,40 @@ export class WarmupHook extends Construct implements IConnectable, IGrantable {
   /** Health checks and warmup requests to the instances; AWS APIs through the endpoints, or NAT. */
   private allowFlows(props: WarmupHookProps): void {
     const { fleet, endpoints } = props;
-    this.connections.allowTo(fleet, Port.tcp(fleet.appPort), "Warmup function: health checks and warmup requests");
+    // ECS_HOST mode asks the ECS API, never the instance.
+    if (fleet.ecsCluster === undefined) this.connections.allowTo(fleet, Port.tcp(fleet.appPort), "Warmup function: health checks and warmup requests");
+    if (props.dynamoDbPrefixListId !== undefined) {
+      this.connections.allowToPrefixList("DynamoDb", props.dynamoDbPrefixListId, Port.tcp(443), "Warmup function: its claims table through the DynamoDB gateway endpoint");
+    }
     if (endpoints) {
       this.connections.allowTo(endpoints, Port.tcp(443), "Warmup function: EC2 and Auto Scaling APIs through the interface endpoints");
+      if (props.dynamoDbPrefixListId === undefined) {
+        Annotations.of(this).addWarning(
+          "WarmupHook: the function calls AWS through `endpoints` only, so it reaches its claims table only if they include a dynamodb interface endpoint whose DNS it uses; otherwise it warms without leases (a late event and a reconciled run may then both warm an instance). Set dynamoDbPrefixListId to the prefix list of a DynamoDB gateway endpoint.",
+        );
+      }
     } else {
       this.connections.allowToCidr("0.0.0.0/0", Port.tcp(443), "EC2 and Auto Scaling APIs through NAT");
     }
+  }
+
+  /** ECS_HOST mode: find the instance's container instance in this cluster, nothing else. */
+  private ecsHostPolicy(roleName: string, cluster: IInferenceCluster): IamRolePolicy {
+    return new IamRolePolicy(this, "EcsHostPolicy", {
+      name: "ecs-host-readiness",
+      role: roleName,
+      policy: policyDocument(this, "EcsHostPolicyDocument", [
+        { sid: "ListThisClustersInstances", effect: "Allow", actions: ["ecs:ListContainerInstances"], resources: [cluster.clusterArn] },
+        // Container instance ARNs are unknown until they register: scoped by their cluster instead.
+        {
+          sid: "DescribeThisClustersInstances",
+          effect: "Allow",
+          actions: ["ecs:DescribeContainerInstances"],
+          resources: ["*"],
+          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.clusterArn] }],
+        },
+      ]),
+    });
   }
 
   /**
@@ -340,16 +444,21 @@ function requireHook(scope: Construct, fleet: WarmupTarget): LaunchHook {
 
 function environment(props: WarmupHookProps, fleet: WarmupTarget, hook: LaunchHook, workers: number): Record<string, string> {
   const S = WARMUP_SETTINGS;
-  const concurrency = props.concurrency ?? S.concurrency.derived.times * workers;
-  // Every setting is written out, defaults included, so the plan shows what the function runs with.
+  // Every setting is written out, defaults included, so the plan shows what the function runs with;
+  // the round width and budget only when set, since by default they follow each instance's CPUs.
   const fixed = Object.values(S).map((setting): [string, unknown] => [setting.env, "derived" in setting ? undefined : (props[setting.prop] ?? setting.default)]);
   const variables: Record<string, unknown> = {
     NODE_OPTIONS: "--enable-source-maps",
     ...Object.fromEntries(fixed),
     [S.autoScalingGroupName.env]: fleet.autoScalingGroupName,
     [S.port.env]: fleet.appPort,
-    [S.concurrency.env]: concurrency,
-    [S.maxRequests.env]: props.maxRequests ?? S.maxRequests.derived.times * concurrency,
+    // Unset means HTTP, so warm EC2 fleets' environments stay as they were.
+    [S.mode.env]: fleet.ecsCluster ? WarmupMode.ECS_HOST : undefined,
+    [S.ecsCluster.env]: fleet.ecsCluster?.clusterName,
+    [S.workers.env]: props.workersPerInstance,
+    [S.fallbackWorkers.env]: workers,
+    [S.concurrency.env]: props.concurrency,
+    [S.maxRequests.env]: props.maxRequests,
     // A third of the hook's timeout: two heartbeats may be lost before the action times out.
     [S.heartbeatIntervalSeconds.env]: Math.max(S.heartbeatIntervalSeconds.min, Math.floor(hook.heartbeatTimeoutSeconds / 3)),
     // The body file travels inside the bundle, and replaces the inline body.
@@ -388,6 +497,25 @@ function stageBundle(scope: Construct, props: WarmupHookProps): string {
  * Server workers per instance: as given, or one per vCPU of a C-family type warmfleet knows.
  * Any other type needs the count stated, because guessing it wrong leaves workers cold.
  */
+/** The fleet's cluster in ECS_HOST mode, undefined in HTTP mode; a mode the fleet cannot serve is an error. */
+function requireModeMatchesFleet(scope: Construct, props: WarmupHookProps): IInferenceCluster | undefined {
+  const cluster = props.fleet.ecsCluster;
+  const mode = props.mode ?? (cluster ? WarmupMode.ECS_HOST : WarmupMode.HTTP);
+  if (mode === WarmupMode.ECS_HOST && cluster === undefined) {
+    throw new PropValidationError(scope, "mode", mode, "ECS_HOST only for a fleet of ECS hosts (InferenceFleet with ecsHost)", "set ecsHost on the fleet, or use WarmupMode.HTTP");
+  }
+  if (mode === WarmupMode.HTTP && cluster !== undefined) {
+    throw new PropValidationError(
+      scope,
+      "mode",
+      mode,
+      "ECS_HOST for a fleet of ECS hosts (they run no inference server of their own; each task warms behind its readiness-gated health check)",
+      "leave mode unset, or use WarmupMode.ECS_HOST",
+    );
+  }
+  return cluster;
+}
+
 function workersPerInstance(scope: Construct, props: WarmupHookProps): number {
   if (props.workersPerInstance !== undefined) {
     requireIntegerInRange(scope, "workersPerInstance", props.workersPerInstance, 1, 1024, "use the number of server worker processes per instance");
@@ -413,7 +541,10 @@ function validateWarmupProps(scope: Construct, props: WarmupHookProps, workers: 
   // Floors above the Lambda's own: a round narrower than the workers can leave some of them cold,
   // and the budget must cover at least one round.
   requireIntegerInRange(scope, "concurrency", props.concurrency, workers, S.concurrency.max, `use at least workersPerInstance (${workers}): a narrower round can leave workers cold`);
-  requireIntegerInRange(scope, "maxRequests", props.maxRequests, props.concurrency ?? S.concurrency.derived.times * workers, S.maxRequests.max, "allow at least one round of requests");
+  requireIntegerInRange(scope, "maxRequests", props.maxRequests, props.concurrency ?? WARMUP_ROUND_WIDTH_PER_WORKER * workers, S.maxRequests.max, "allow at least one round of requests");
+  if (props.workerIdHeader !== undefined && props.workerIdHeader !== "" && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(props.workerIdHeader)) {
+    throw new PropValidationError(scope, "workerIdHeader", props.workerIdHeader, "an HTTP header name, or \"\" to turn coverage off", "use a header name such as X-Worker-Id");
+  }
   for (const setting of Object.values(S)) {
     if (setting.prop !== undefined && "min" in setting) requireSettingInRange(scope, setting, props[setting.prop]);
   }

@@ -48,6 +48,21 @@ export interface EnumWarmupSetting extends WarmupSettingBase {
 
 export type WarmupSetting = NumericWarmupSetting | TextWarmupSetting | EnumWarmupSetting;
 
+/** Default round width per expected worker: idle cold workers get a fair chance to take a request. */
+export const WARMUP_ROUND_WIDTH_PER_WORKER = 2;
+/**
+ * Default request budget, in rounds. A server that spreads fresh connections evenly is covered in
+ * 2 to 3; threaded gunicorn needed up to 13 rounds to reach all of 32 workers on loopback (README),
+ * and a warm round costs milliseconds, so the budget is generous.
+ */
+export const WARMUP_BUDGET_IN_ROUNDS = 30;
+
+/**
+ * Attribute names of the claims table (WarmupHook creates it, the warmup function takes leases in
+ * it, WarmupReconciler reads them): the only key, and the epoch-seconds expiry that is its TTL.
+ */
+export const WARMUP_CLAIMS_ATTRIBUTES = { key: "pk", expiresAt: "expiresAt" } as const;
+
 /** Every setting of the warmup Lambda, keyed by name (the prop's name where there is a prop). */
 export const WARMUP_SETTINGS = {
   port: {
@@ -103,16 +118,38 @@ export const WARMUP_SETTINGS = {
     default: "application/json",
     description: "Content type of the body.",
   },
+  workers: {
+    prop: undefined,
+    env: "WARMUP_WORKERS",
+    type: "integer",
+    default: undefined,
+    derived: "workersPerInstance when set; otherwise unset and read from the instance",
+    min: 1,
+    max: 1024,
+    unit: "workers",
+    description: "Worker processes to expect on every instance; when unset, one per vCPU of the launched instance (its CpuOptions).",
+  },
+  fallbackWorkers: {
+    prop: undefined,
+    env: "WARMUP_FALLBACK_WORKERS",
+    type: "integer",
+    default: 4,
+    derived: "the vCPUs of the fleet's instance type, or workersPerInstance",
+    min: 1,
+    max: 1024,
+    unit: "workers",
+    description: "Workers to expect when the instance's CpuOptions are missing and WARMUP_WORKERS is unset.",
+  },
   concurrency: {
     prop: "concurrency",
     env: "WARMUP_CONCURRENCY",
     type: "integer",
-    default: 8,
-    derived: { times: 2, of: "workersPerInstance" },
+    default: undefined,
+    derived: "2 x the instance's workers, at run time",
     min: 1,
     max: 4096,
     unit: "requests",
-    description: "Requests per round, all at once on fresh connections; at least the worker count.",
+    description: "Requests per round, all at once on fresh connections; never fewer than the instance's workers.",
   },
   cleanRounds: {
     prop: "cleanRounds",
@@ -149,21 +186,38 @@ export const WARMUP_SETTINGS = {
     env: "WARMUP_MAX_REQUESTS",
     type: "integer",
     default: undefined,
-    derived: { times: 10, of: "concurrency" },
+    derived: "30 x the round's width, at run time",
     min: 1,
     max: 1_000_000,
     unit: "requests",
-    description: "Request budget per instance.",
+    description: "Request budget per instance, spent by rounds in which the server answered; never less than one round.",
   },
-  maxFailedRounds: {
-    prop: "maxFailedRounds",
-    env: "WARMUP_MAX_FAILED_ROUNDS",
+  notReadyWindowSeconds: {
+    prop: "notReadyWindowSeconds",
+    env: "WARMUP_NOT_READY_WINDOW_SECONDS",
     type: "integer",
-    default: 3,
+    default: 300,
+    min: 5,
+    max: 3600,
+    unit: "seconds",
+    description: "How long warmup requests may keep failing (502/503/504, refused, reset, other errors) before the instance is abandoned.",
+  },
+  maxBackoffSeconds: {
+    prop: "maxBackoffSeconds",
+    env: "WARMUP_MAX_BACKOFF_SECONDS",
+    type: "integer",
+    default: 10,
     min: 1,
-    max: 100,
-    unit: "rounds",
-    description: "Consecutive rounds with failed requests before the instance is abandoned.",
+    max: 300,
+    unit: "seconds",
+    description: "Longest pause between failed rounds, a server's Retry-After included.",
+  },
+  workerIdHeader: {
+    prop: "workerIdHeader",
+    env: "WARMUP_WORKER_ID_HEADER",
+    type: "string",
+    default: "X-Worker-Id",
+    description: "Response header naming the worker that answered; warm means every expected worker answered. Empty: latency rule only, never warm.",
   },
   requestTimeoutSeconds: {
     prop: "requestTimeoutSeconds",
@@ -222,7 +276,7 @@ export const WARMUP_SETTINGS = {
     type: "enum",
     values: ["CONTINUE", "ABANDON"],
     default: "CONTINUE",
-    description: "Result when the budget or time runs out while responses still look cold.",
+    description: "Result when the budget or time runs out before every expected worker answered warm (or, without the worker header, ever: then coverage is unverified).",
   },
   autoScalingGroupName: {
     prop: undefined,
@@ -231,6 +285,31 @@ export const WARMUP_SETTINGS = {
     default: undefined,
     derived: "the fleet's group name",
     description: "When set, events of other groups are ignored.",
+  },
+  claimsTable: {
+    prop: undefined,
+    env: "WARMUP_CLAIMS_TABLE",
+    type: "string",
+    default: undefined,
+    derived: "the WarmupHook's claims table",
+    description: "DynamoDB table of per-instance leases, so that an event and a reconciled run complete an instance once; unset: no leases.",
+  },
+  mode: {
+    prop: undefined,
+    env: "WARMUP_MODE",
+    type: "enum",
+    values: ["HTTP", "ECS_HOST"],
+    default: "HTTP",
+    derived: "ECS_HOST for a fleet of ECS hosts (WarmupHook mode)",
+    description: "HTTP: wait for the server's health and warm its workers. ECS_HOST: wait for the host's ECS agent (or, into the warm pool, its host-ready tag); no HTTP.",
+  },
+  ecsCluster: {
+    prop: undefined,
+    env: "WARMUP_ECS_CLUSTER",
+    type: "string",
+    default: undefined,
+    derived: "the ECS host fleet's cluster name",
+    description: "Cluster the ECS hosts register with (ECS_HOST mode only).",
   },
   metricsNamespace: {
     prop: "metricsNamespace",

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: the example server's stack
-# (uWSGI with its Python 3 plugin, Flask, nginx) and the example async worker's boto3. Uses sudo only
+# (uWSGI with its Python 3 plugin, Flask, gunicorn for the threaded case, nginx) and the example async worker's boto3. Uses sudo only
 # when not already root.
 set -euo pipefail
-packages=(uwsgi uwsgi-plugin-python3 python3-flask nginx-light python3-boto3)
+packages=(uwsgi uwsgi-plugin-python3 python3-flask python3-gunicorn nginx-light python3-boto3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed" || missing+=("${package}")

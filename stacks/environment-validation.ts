@@ -1,6 +1,7 @@
 // Synth-time checks of the environment list: each mistake here would otherwise synthesize and
 // surface only at plan or apply time, or never (a prod stack tagged as dev).
-import { PropValidationError } from "../modules/internal/validation";
+import { PropValidationError, requireIntegerInRange, requireIpv4Cidrs, requirePrefixListId } from "../modules/internal/validation";
+import { LoadBalancerScheme } from "../modules/inference-load-balancer";
 import { EnvironmentConfig, ExistingNetworkConfig } from "./environments";
 
 /**
@@ -29,6 +30,41 @@ export function validateEnvironment(environment: EnvironmentConfig): void {
     requireTwoSubnets(environment, "privateSubnetIds", environment.network.existing);
   } else {
     requireZonesOfRegion(environment);
+  }
+  validateEdge(environment);
+}
+
+/** The edge settings, checked before any construct sees them, so the message names the environment. */
+function validateEdge(environment: EnvironmentConfig): void {
+  const scope = scopeOf(environment);
+  const edge = environment.edge;
+  if (edge.scheme === LoadBalancerScheme.INTERNET_FACING && environment.certificateArn === undefined) {
+    throw new PropValidationError(
+      scope,
+      "edge.scheme",
+      edge.scheme,
+      "INTERNET_FACING only with certificateArn",
+      "set certificateArn to an ACM certificate of the region for HTTPS, or leave edge.scheme out for an internal ALB",
+    );
+  }
+  if (edge.allowedCidrBlocks !== undefined) requireIpv4Cidrs(scope, "edge.allowedCidrBlocks", edge.allowedCidrBlocks);
+  (edge.allowedPrefixListIds ?? []).forEach((id, i) => requirePrefixListId(scope, `edge.allowedPrefixListIds[${i}]`, id));
+  if ((edge.allowedCidrBlocks?.length ?? 1) + (edge.allowedPrefixListIds?.length ?? 0) === 0) {
+    throw new PropValidationError(scope, "edge.allowedCidrBlocks", [], "at least one CIDR block or prefix list id in all", "allow a client range or a prefix list, or leave allowedCidrBlocks out");
+  }
+  if (!/^ELBSecurityPolicy-[A-Za-z0-9-]+$/.test(edge.sslPolicy)) {
+    throw new PropValidationError(scope, "edge.sslPolicy", edge.sslPolicy, "an ELB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06", "pick a policy from `aws elbv2 describe-ssl-policies`");
+  }
+  requireIntegerInRange(scope, "edge.idleTimeoutSeconds", edge.idleTimeoutSeconds, 1, 4000, "use seconds from 1 to 4000");
+  if (edge.accessLogs) requireIntegerInRange(scope, "edge.accessLogs.expirationDays", edge.accessLogs.expirationDays, 1, 3650, "keep logs from 1 to 3650 days");
+  if (edge.flowLogs && "existing" in environment.network) {
+    throw new PropValidationError(
+      scope,
+      "edge.flowLogs",
+      Object.keys(edge.flowLogs),
+      "flow logs only for a network the stack creates",
+      "turn on flow logs where the existing VPC is managed, and leave edge.flowLogs out here",
+    );
   }
 }
 

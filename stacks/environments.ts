@@ -1,4 +1,6 @@
-import { NatGateways } from "../modules/network";
+import { FlowLogsProps, NatGateways } from "../modules/network";
+import { LoadBalancerScheme } from "../modules/inference-load-balancer";
+import { InferenceWebAclProps } from "../modules/inference-web-acl";
 import { AMAZON_LINUX_2023, WarmPoolState } from "../modules/inference-fleet";
 
 /** An existing VPC to deploy into instead of creating one. */
@@ -48,6 +50,39 @@ export interface FleetConfig {
   readonly workersPerInstance?: number;
 }
 
+/** ALB access logs to a bucket the stack creates. */
+export interface AccessLogsConfig {
+  /** Days before a log object expires. */
+  readonly expirationDays: number;
+}
+
+/** The web ACL's settings (InferenceWebAcl props besides name and ALB). */
+export type WafConfig = Omit<InferenceWebAclProps, "name" | "loadBalancerArn" | "tags">;
+
+/** The environment's load balancer, its clients and its audit trail. */
+export interface EdgeConfig {
+  /** Default: internet-facing with a certificateArn, internal without. Internet-facing requires certificateArn. */
+  readonly scheme?: LoadBalancerScheme;
+  /** Client ranges allowed to reach the ALB. Default: ["0.0.0.0/0"]. */
+  readonly allowedCidrBlocks?: readonly string[];
+  /** Managed prefix lists of clients (a corporate VPN, CloudFront origin-facing). Default: none. */
+  readonly allowedPrefixListIds?: readonly string[];
+  /** TLS policy of the HTTPS listener. */
+  readonly sslPolicy: string;
+  /** On unless the environment is disposable. */
+  readonly deletionProtection: boolean;
+  readonly idleTimeoutSeconds: number;
+  /** A WAF web ACL on the ALB. Default: none. */
+  readonly waf?: WafConfig;
+  /** On (90 days) unless the environment is disposable. */
+  readonly accessLogs?: AccessLogsConfig;
+  /** VPC flow logs of a network the stack creates. Default: none. */
+  readonly flowLogs?: FlowLogsProps;
+}
+
+/** What an environment may override of its edge; accessLogs: false turns them off where they default on. */
+export type EdgeDefinition = Partial<Omit<EdgeConfig, "accessLogs">> & { readonly accessLogs?: AccessLogsConfig | false };
+
 /** One deployment environment, every default filled in; main.ts builds one stack per entry. */
 export interface EnvironmentConfig {
   /** Short DNS-safe name; the stack is called "warmfleet-<name>". */
@@ -59,8 +94,11 @@ export interface EnvironmentConfig {
   /** Create a VPC (cidrBlock, natGateways) or use an existing one. */
   readonly network: NetworkConfig;
   readonly fleet: FleetConfig;
-  /** ACM certificate for HTTPS on the ALB; HTTP only when absent. */
+  /** ACM certificate for HTTPS on the ALB; without one the ALB is internal and serves HTTP. */
   readonly certificateArn?: string;
+  /** Torn down and rebuilt at will (dev, previews): no deletion protection, no access logs by default. */
+  readonly disposable: boolean;
+  readonly edge: EdgeConfig;
   /** Tags on every resource (through the provider's default_tags); Environment is always the name. */
   readonly tags: Readonly<Record<string, string>>;
   /** S3 state with native locking. Default: local state. */
@@ -80,6 +118,10 @@ export interface EnvironmentDefinition {
   /** Only the fields that differ from the defaults. */
   readonly fleet?: Partial<FleetConfig>;
   readonly certificateArn?: string;
+  /** Default: false, so deletion protection and access logs are on unless an environment says it is disposable. */
+  readonly disposable?: boolean;
+  /** Only the fields that differ from the defaults. */
+  readonly edge?: EdgeDefinition;
   /** Tags besides Project ("warmfleet", may be replaced) and Environment (always the name). */
   readonly extraTags?: Readonly<Record<string, string>>;
   readonly state?: StateBackendConfig;
@@ -105,7 +147,7 @@ const DEFAULT_FLEET: FleetConfig = {
  * derived from the name, so a new environment can never carry another one's Environment tag.
  */
 export function defineEnvironment(definition: EnvironmentDefinition): EnvironmentConfig {
-  const { name, region, availabilityZones, network, fleet, extraTags, ...rest } = definition;
+  const { name, region, availabilityZones, network, fleet, extraTags, disposable = false, edge, ...rest } = definition;
   return {
     ...rest,
     name,
@@ -113,9 +155,24 @@ export function defineEnvironment(definition: EnvironmentDefinition): Environmen
     availabilityZones: availabilityZones ?? [`${region}a`, `${region}b`],
     network: network && "existing" in network ? network : withDefaults(DEFAULT_NETWORK, network),
     fleet: withDefaults(DEFAULT_FLEET, fleet),
+    disposable,
+    edge: edgeWithDefaults(disposable, edge),
     // extraTags last, so an Environment in them is not dropped silently: validation rejects it.
     tags: { Project: "warmfleet", Environment: name, ...extraTags },
   };
+}
+
+/** Safe defaults for an environment that must survive a mistake; a disposable one skips the costly or sticky parts. */
+function edgeWithDefaults(disposable: boolean, edge: EdgeDefinition = {}): EdgeConfig {
+  const { accessLogs, ...rest } = edge;
+  const defaults: EdgeConfig = {
+    sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    deletionProtection: !disposable,
+    idleTimeoutSeconds: 120,
+    accessLogs: disposable ? undefined : { expirationDays: 90 },
+  };
+  const merged = withDefaults(defaults, rest);
+  return accessLogs === undefined ? merged : { ...merged, accessLogs: accessLogs === false ? undefined : accessLogs };
 }
 
 /** Overrides on top of defaults; an override left undefined keeps the default instead of erasing it. */
@@ -125,7 +182,7 @@ function withDefaults<T extends object>(defaults: T, overrides: Partial<T> | und
 }
 
 /** The default environment: synthesizes with no configuration at all. */
-export const dev = defineEnvironment({ name: "dev", region: "us-east-1" });
+export const dev = defineEnvironment({ name: "dev", region: "us-east-1", disposable: true });
 
 /**
  * Every environment of this app, one stack each. To add one: defineEnvironment it here, then

@@ -2,10 +2,17 @@ import { Construct } from "constructs";
 import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Network } from "../modules/network";
-import { InferenceLoadBalancer } from "../modules/inference-load-balancer";
+import { InferenceLoadBalancer, LoadBalancerScheme } from "../modules/inference-load-balancer";
+import { LoadBalancerLogBucket } from "../modules/load-balancer-log-bucket";
+import { InferenceWebAcl } from "../modules/inference-web-acl";
 import { InferenceFleet, LifecycleDefaultResult, ScalingMetric } from "../modules/inference-fleet";
 import { VpcEndpoints } from "../modules/vpc-endpoints";
+import { InstanceLogGroupNames, InstanceLogGroups } from "../modules/instance-log-groups";
 import { WarmupHook } from "../modules/warmup-hook";
+import { WarmupReconciler } from "../modules/warmup-reconciler";
+import { FleetAlarms } from "../modules/fleet-alarms";
+import { FleetDashboard } from "../modules/fleet-dashboard";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { EnvironmentConfig } from "./environments";
 import { validateEnvironment, validateEnvironmentList } from "./environment-validation";
 import { useCommittedLockFile } from "./lock-file-synthesizer";
@@ -15,8 +22,11 @@ export const APP_PORT = 80;
 
 /** What a stack needs besides its environment: the server software, which is not the stack's to choose. */
 export interface StackInputs {
-  /** First-boot bootstrap of every instance; it must serve the model on APP_PORT with a /health path. */
-  readonly userData: string;
+  /**
+   * First-boot bootstrap of every instance; it must serve the model on APP_PORT with a /health path.
+   * As a function it gets the names of the stack's instance log groups, to ship its logs there.
+   */
+  readonly userData: string | ((logGroups: InstanceLogGroupNames) => string);
 }
 
 export function stackName(environment: EnvironmentConfig): string {
@@ -40,6 +50,8 @@ export class InferenceStack extends TerraformStack {
   public readonly fleet: InferenceFleet;
   public readonly loadBalancer: InferenceLoadBalancer;
   public readonly warmup: WarmupHook;
+  public readonly reconciler: WarmupReconciler;
+  public readonly alarms: FleetAlarms;
 
   constructor(scope: Construct, id: string, environment: EnvironmentConfig, inputs: StackInputs) {
     super(scope, id);
@@ -50,14 +62,9 @@ export class InferenceStack extends TerraformStack {
     useCommittedLockFile(this, id);
 
     const network = this.network(name, environment);
-    this.loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", {
-      name,
-      vpcId: network.vpcId,
-      subnetIds: network.publicSubnetIds,
-      certificateArn: environment.certificateArn,
-      targetPort: APP_PORT,
-    });
+    this.loadBalancer = this.edge(name, environment, network);
     const fleet = environment.fleet;
+    const instanceLogs = new InstanceLogGroups(this, "InstanceLogs", { namePrefix: `/warmfleet/${name}`, retentionDays: environment.disposable ? 14 : 90 });
     this.fleet = new InferenceFleet(this, "Fleet", {
       name,
       vpcId: network.vpcId,
@@ -65,7 +72,7 @@ export class InferenceStack extends TerraformStack {
       loadBalancer: this.loadBalancer,
       imageId: fleet.imageId,
       instanceType: fleet.instanceType,
-      userData: inputs.userData,
+      userData: typeof inputs.userData === "string" ? inputs.userData : inputs.userData(instanceLogs.names),
       // The example server's bootstrap installs from PyPI through the NAT gateway; bake an AMI
       // (README) to narrow this to the VPC endpoints and the S3 prefix list.
       httpsEgressCidrBlocks: ["0.0.0.0/0"],
@@ -78,6 +85,7 @@ export class InferenceStack extends TerraformStack {
       scaling: { metric: ScalingMetric.ALB_REQUEST_COUNT_PER_TARGET, targetValue: fleet.requestsPerTargetPerMinute },
       instanceRefresh: { minHealthyPercentage: 90 },
     });
+    instanceLogs.grantWrite(this.fleet.instanceGrantee());
 
     const endpoints = new VpcEndpoints(this, "ApiEndpoints", {
       name,
@@ -85,7 +93,13 @@ export class InferenceStack extends TerraformStack {
       subnetIds: network.privateSubnetIds,
       services: ["ec2", "autoscaling"],
     });
-    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, workersPerInstance: fleet.workersPerInstance });
+    // The first instances' warmup takes its leases through the gateway: its route comes first.
+    const dynamoDb = this.dynamoDbGateway(network, environment);
+    if (dynamoDb) this.fleet.addLaunchDependency(dynamoDb);
+    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, workersPerInstance: fleet.workersPerInstance, dynamoDbPrefixListId: dynamoDb?.prefixListId });
+    this.reconciler = new WarmupReconciler(this, "WarmupReconciler", { warmup: this.warmup });
+    this.alarms = new FleetAlarms(this, "FleetAlarms", { name, warmup: this.warmup, reconciler: this.reconciler });
+    new FleetDashboard(this, "FleetDashboard", { name, warmup: this.warmup, reconciler: this.reconciler, loadBalancer: this.loadBalancer });
 
     new TerraformOutput(this, "load_balancer_dns_name", { value: this.loadBalancer.dnsName, description: "Call the inference API here" });
     new TerraformOutput(this, "auto_scaling_group_name", { value: this.fleet.autoScalingGroupName });
@@ -93,6 +107,8 @@ export class InferenceStack extends TerraformStack {
     new TerraformOutput(this, "warmup_function_name", { value: this.warmup.functionName });
     new TerraformOutput(this, "warmup_log_group_name", { value: this.warmup.logGroupName });
     new TerraformOutput(this, "warmup_dead_letter_queue_arn", { value: this.warmup.deadLetterQueueArn });
+    new TerraformOutput(this, "warmup_reconciler_function_name", { value: this.reconciler.functionName });
+    new TerraformOutput(this, "fleet_alerts_topic_arn", { value: this.alarms.topicArn, description: "Subscribe on-call here" });
   }
 
   private backend(id: string, environment: EnvironmentConfig): void {
@@ -114,6 +130,49 @@ export class InferenceStack extends TerraformStack {
     backend.addOverride("use_lockfile", true);
   }
 
+  /** The ALB with the environment's edge settings, its access log bucket and its web ACL. */
+  private edge(name: string, environment: EnvironmentConfig, network: { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] }): InferenceLoadBalancer {
+    const edge = environment.edge;
+    // A disposable environment must be destroyable with its logs; any other keeps them past a destroy.
+    const accessLogs =
+      edge.accessLogs &&
+      new LoadBalancerLogBucket(this, "AccessLogs", { name: `${name}-alb`, region: environment.region, expirationDays: edge.accessLogs.expirationDays, forceDestroy: environment.disposable });
+    // Without a certificate the ALB is internal, and an internal ALB belongs in the private subnets.
+    const scheme = edge.scheme ?? (environment.certificateArn === undefined ? LoadBalancerScheme.INTERNAL : LoadBalancerScheme.INTERNET_FACING);
+    const loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", {
+      name,
+      vpcId: network.vpcId,
+      subnetIds: scheme === LoadBalancerScheme.INTERNAL ? network.privateSubnetIds : network.publicSubnetIds,
+      scheme,
+      certificateArn: environment.certificateArn,
+      sslPolicy: edge.sslPolicy,
+      allowedCidrBlocks: edge.allowedCidrBlocks,
+      allowedPrefixListIds: edge.allowedPrefixListIds,
+      deletionProtection: edge.deletionProtection,
+      idleTimeoutSeconds: edge.idleTimeoutSeconds,
+      accessLogs,
+      targetPort: APP_PORT,
+    });
+    if (edge.waf) new InferenceWebAcl(this, "WebAcl", { name, loadBalancerArn: loadBalancer.loadBalancerArn, ...edge.waf });
+    return loadBalancer;
+  }
+
+  /**
+   * A free DynamoDB gateway endpoint on the private route tables of a network this stack creates:
+   * the warmup function takes its leases through it. An existing network brings its own (or the
+   * function warms without leases, and WarmupHook warns).
+   */
+  private dynamoDbGateway(network: object, environment: EnvironmentConfig): VpcEndpoint | undefined {
+    if (!(network instanceof Network)) return undefined;
+    return new VpcEndpoint(this, "DynamoDbGatewayEndpoint", {
+      vpcId: network.vpcId,
+      serviceName: `com.amazonaws.${environment.region}.dynamodb`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: network.privateRouteTableIds,
+      tags: { Name: `${stackName(environment)}-dynamodb` },
+    });
+  }
+
   private network(name: string, environment: EnvironmentConfig): { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } {
     if ("existing" in environment.network) {
       const existing = environment.network.existing;
@@ -124,6 +183,7 @@ export class InferenceStack extends TerraformStack {
       cidrBlock: environment.network.cidrBlock,
       availabilityZones: environment.availabilityZones,
       natGateways: environment.network.natGateways,
+      flowLogs: environment.edge.flowLogs,
     });
   }
 }

@@ -37,7 +37,9 @@ const ACCOUNT_ID = "123456789012";
 /**
  * A loopback stand-in for the AWS query-protocol APIs warmfleet touches: STS GetCallerIdentity
  * (Terraform data sources), EC2 DescribeInstances and the Auto Scaling lifecycle calls (the
- * warmup Lambda). Completing an action ends it, like the real service, so a second completion
+ * warmup Lambda), and DescribeAutoScalingGroups / DescribeWarmPool (the reconciler: one group
+ * holding every instance, those in a Warmed:* state in its pool). Completing an action ends it,
+ * by token or, without one, by instance id, like the real service, so a second completion
  * gets the real "No active Lifecycle Action found" ValidationError.
  */
 export async function startLoopbackAws(): Promise<LoopbackAws> {
@@ -102,6 +104,10 @@ function answer(
       return describeInstances(params, instances);
     case "autoscaling:DescribeAutoScalingInstances":
       return [200, describeAutoScalingInstances(params, lifecycle)];
+    case "autoscaling:DescribeAutoScalingGroups":
+      return [200, describeAutoScalingGroups(params, lifecycle)];
+    case "autoscaling:DescribeWarmPool":
+      return [200, describeWarmPool(lifecycle)];
     case "autoscaling:CompleteLifecycleAction":
       return lifecycleAction(action, params, lifecycle, true);
     case "autoscaling:RecordLifecycleActionHeartbeat":
@@ -151,6 +157,24 @@ function describeAutoScalingInstances(params: Record<string, string>, lifecycle:
   return `<DescribeAutoScalingInstancesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingInstancesResult><AutoScalingInstances>${members}</AutoScalingInstances></DescribeAutoScalingInstancesResult><ResponseMetadata><RequestId>loopback</RequestId></ResponseMetadata></DescribeAutoScalingInstancesResponse>`;
 }
 
+/** Every instance is in the one group asked for; instances in a Warmed:* state are in its warm pool instead. */
+function describeAutoScalingGroups(params: Record<string, string>, lifecycle: Map<string, FakeLifecycleState>): string {
+  const group = params["AutoScalingGroupNames.member.1"] ?? "loopback";
+  const members = instanceMembers(lifecycle, (state) => !state.startsWith("Warmed:"));
+  return `<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>${group}</AutoScalingGroupName><MinSize>0</MinSize><MaxSize>10</MaxSize><DesiredCapacity>${members.length}</DesiredCapacity><Instances>${members.join("")}</Instances></member></AutoScalingGroups></DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>loopback</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`;
+}
+
+function describeWarmPool(lifecycle: Map<string, FakeLifecycleState>): string {
+  const members = instanceMembers(lifecycle, (state) => state.startsWith("Warmed:"));
+  return `<DescribeWarmPoolResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeWarmPoolResult><WarmPoolConfiguration><PoolState>Stopped</PoolState></WarmPoolConfiguration><Instances>${members.join("")}</Instances></DescribeWarmPoolResult><ResponseMetadata><RequestId>loopback</RequestId></ResponseMetadata></DescribeWarmPoolResponse>`;
+}
+
+function instanceMembers(lifecycle: Map<string, FakeLifecycleState>, include: (state: string) => boolean): string[] {
+  return [...lifecycle.entries()]
+    .filter(([, state]) => include(state.lifecycleState))
+    .map(([id, state]) => `<member><InstanceId>${id}</InstanceId><AvailabilityZone>us-east-1a</AvailabilityZone><LifecycleState>${state.lifecycleState}</LifecycleState><HealthStatus>Healthy</HealthStatus><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>`);
+}
+
 function lifecycleAction(
   action: string,
   params: Record<string, string>,
@@ -158,7 +182,9 @@ function lifecycleAction(
   completes: boolean,
 ): [number, string] {
   const state = lifecycle.get(params.InstanceId ?? "");
-  if (!state || !state.activeToken || state.activeToken !== params.LifecycleActionToken) {
+  // Without a token, Auto Scaling acts on the instance's open action, like the real service.
+  const token = params.LifecycleActionToken ?? state?.activeToken;
+  if (!state || !state.activeToken || state.activeToken !== token) {
     return [400, queryError("ValidationError", `No active Lifecycle Action found with token ${params.LifecycleActionToken}`)];
   }
   if (completes) {

@@ -32,19 +32,20 @@ describe("end-to-end warmup on nginx + uWSGI + Flask", () => {
     const run = await invokeBundle({
       event: lifecycleEvent(detail),
       awsEndpoint: aws.url,
-      env: { WARMUP_PORT: String(server.port), WARMUP_CONCURRENCY: String(2 * workers), WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", WARMUP_REQUEST_TIMEOUT_SECONDS: "30" },
+      // Loopback EC2 reports no CPUs: the worker count is configured, as workersPerInstance would.
+      env: { WARMUP_PORT: String(server.port), WARMUP_WORKERS: String(workers), WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", WARMUP_REQUEST_TIMEOUT_SECONDS: "30" },
       remainingMs: 80_000,
     });
     const completion = aws.calls.find((c) => c.action === "CompleteLifecycleAction");
     return { run, result: completion?.params.LifecycleActionResult };
   }
 
-  test.each([4, 16])(
-    "GIVEN %i cold workers WHEN the bundle warms the instance THEN every worker has loaded its model and the next users meet no cold worker",
+  test.each([16, 32])(
+    "GIVEN %i cold workers WHEN the bundle warms the instance THEN every worker has answered, loaded its model, and the next users meet no cold worker",
     async (workers) => {
       await withServer({ workers, modelLoadSeconds: 1 }, async (server) => {
         const { run, result } = await warm(server, workers, { Origin: "WarmPool", Destination: "AutoScalingGroup" });
-        expect(run.result).toMatchObject({ outcome: "warmed", completion: "completed" });
+        expect(run.result).toMatchObject({ outcome: "warmed", completion: "completed", warmup: { coverage: { mode: "worker-header", workersSeen: workers, workersExpected: workers } } });
         expect(result).toBe("CONTINUE");
         expect(server.loadedWorkers()).toBe(workers);
         const burst = await coldHitsInBurst(server.port, 3 * workers);

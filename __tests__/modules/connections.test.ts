@@ -71,11 +71,19 @@ describe("Connections", () => {
     expect(text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { security_group_id: "sg-fleet", cidr_ipv4: "0.0.0.0/0", from_port: 443 });
   });
 
+  test("GIVEN a managed prefix list WHEN clients are allowed from it THEN an ingress rule keyed by the list id", () => {
+    const { json } = synth((scope) => owned(scope, "Alb", "sg-alb").allowFromPrefixList("pl-0123456789abcdef0", Port.tcp(443), "VPN clients"));
+    const [id, rule] = Object.entries(resources(json, "aws_vpc_security_group_ingress_rule"))[0];
+    expect(id).toContain("IngressTcp443FromPrefixList0123456789abcdef0");
+    expect(rule).toMatchObject({ security_group_id: "sg-alb", prefix_list_id: "pl-0123456789abcdef0", from_port: 443, description: "VPN clients" });
+  });
+
   test.each<[string, () => void, RegExp]>([
     ["port 0", () => Port.tcp(0), /Port: invalid port = 0. Allowed: an integer from 1 to 65535/],
     ["reversed range", () => Port.tcpRange(90, 80), /Port: invalid tcpRange = \[90,80\]. Allowed: fromPort <= toPort. Fix: swap/],
     ["bad name", () => Connections.fromSecurityGroupId("my-group", "sg-1"), /Connections: invalid name = "my-group". Allowed: letters and digits/],
     ["CIDR on a group managed elsewhere", () => Connections.fromSecurityGroupId("Other", "sg-1").allowFromCidr("10.0.0.0/8", Port.tcp(80), "x"), /Connections Other: invalid owner/],
+    ["a prefix list that is not one", () => synth((scope) => owned(scope, "Alb", "sg-alb").allowFromPrefixList("vpn", Port.tcp(443), "x")), /invalid prefixListId = "vpn". Allowed: a literal managed prefix list id/],
   ])("GIVEN %s WHEN built THEN it fails naming the problem", (_label, build, message) => {
     expect(build).toThrow(message);
   });

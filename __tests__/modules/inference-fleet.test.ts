@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Fn } from "cdktf";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingLifecycleHook } from "@cdktf/provider-aws/lib/autoscaling-lifecycle-hook";
@@ -14,6 +15,8 @@ import {
   ScalingMetric,
   SpotAllocationStrategy,
   WarmPoolState,
+  ECS_OPTIMIZED_AMAZON_LINUX_2023,
+  ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64,
 } from "../../modules/inference-fleet";
 import { InferenceLoadBalancer } from "../../modules/inference-load-balancer";
 import { Connections } from "../../modules/connections";
@@ -382,6 +385,93 @@ describe("InferenceFleet", () => {
       ["an unnamed extra group", { additionalIngressSecurityGroups: { "sg-123": "sg-123" } }, /invalid additionalIngressSecurityGroups = "sg-123". Allowed: PascalCase names/],
     ])("GIVEN %s WHEN synthesized THEN it fails naming prop, value, allowed and fix", (_label, overrides, message) => {
       expect(() => fleet(overrides)).toThrow(message);
+    });
+  });
+
+  describe("ECS hosts (ecsHost instead of loadBalancer)", () => {
+    const cluster = { clusterName: "inference", clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/inference", capacityProviderNames: ["FARGATE", "FARGATE_SPOT"] };
+    const image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/server:1.4";
+    const ecsProps: Partial<InferenceFleetProps> = {
+      loadBalancer: undefined,
+      imageId: undefined,
+      ecsHost: { cluster, prePullImages: [image, "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.2.1"] },
+      warmPool: { poolState: WarmPoolState.STOPPED, minSize: 1 },
+      httpsEgressCidrBlocks: ["10.0.0.0/16"],
+    };
+    let json: ReturnType<typeof fleet>["json"];
+    let built: InferenceFleet;
+    beforeAll(() => {
+      json = fleet(ecsProps, (_scope, f) => (built = f)).json;
+    });
+
+    test("GIVEN ecsHost WHEN synthesized THEN the launch template boots the ECS-optimized AL2023 and its user data joins the cluster", () => {
+      const template = single(json, "aws_launch_template");
+      expect(template.image_id).toBe(ECS_OPTIMIZED_AMAZON_LINUX_2023);
+      const script = Buffer.from(String(template.user_data), "base64").toString("utf8");
+      expect(script).toContain("ECS_CLUSTER=inference\nECS_WARM_POOLS_CHECK=true\nECS_IMAGE_PULL_BEHAVIOR=prefer-cached\nECS_AWSVPC_BLOCK_IMDS=true\n");
+      expect(script).toContain(`${image}\npublic.ecr.aws/aws-observability/aws-for-fluent-bit:3.2.1\nIMAGES`);
+    });
+
+    test("GIVEN ecsHost WHEN synthesized THEN the group has no target group, protects new instances, carries AmazonECSManaged and leaves desired capacity to ECS", () => {
+      const group = single(json, "aws_autoscaling_group");
+      expect(group.target_group_arns).toBeUndefined();
+      expect(group).toMatchObject({ health_check_type: "EC2", protect_from_scale_in: true, lifecycle: { ignore_changes: ["desired_capacity"] } });
+      expect(group.tag).toContainEqual({ key: "AmazonECSManaged", value: "true", propagate_at_launch: true });
+      expect((group.warm_pool as { instance_reuse_policy: unknown }).instance_reuse_policy).toEqual({ reuse_on_scale_in: false });
+      expect(built.ecsCluster).toBe(cluster);
+      expect(built.newInstancesProtectedFromScaleIn).toBe(true);
+    });
+
+    test("GIVEN ecsHost WHEN synthesized THEN no app-port ingress is opened on the hosts (awsvpc tasks have their own groups)", () => {
+      expect(count(json, "aws_vpc_security_group_ingress_rule")).toBe(0);
+    });
+
+    test("GIVEN ecsHost WHEN synthesized THEN the instance role gets the agent's permissions scoped to the cluster, not the managed ECS policy", () => {
+      const policies = Object.values(resources(json, "aws_iam_role_policy_attachment")).map((a) => a.policy_arn);
+      expect(policies.join()).not.toMatch(/AmazonEC2ContainerServiceforEC2Role/);
+      const document = Object.values(json.data?.aws_iam_policy_document ?? {}).find((d) => JSON.stringify(d).includes("EcsAgentRegistration"));
+      const statements = (document as { statement: Record<string, unknown>[] }).statement;
+      const bySid = Object.fromEntries(statements.map((st) => [st.sid, st]));
+      expect(bySid.EcsAgentRegistration).toMatchObject({ resources: [cluster.clusterArn] });
+      expect(bySid.EcsAgentPolling).toMatchObject({ resources: ["*"], condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.clusterArn] }] });
+      expect(bySid.PrePullImages).toMatchObject({ resources: [expect.stringMatching(/:ecr:us-east-1:123456789012:repository\/server$/)] });
+      expect(bySid.HostReadyTag).toMatchObject({ actions: ["ec2:CreateTags"], condition: expect.arrayContaining([expect.objectContaining({ variable: "aws:TagKeys", values: ["warmfleet:host-ready"] })]) });
+    });
+
+    test("GIVEN a pre-pulled image known only at apply time and no repository ARNs WHEN synthesized THEN a warning asks for prePullRepositoryArns", () => {
+      const ecsHost = { cluster, prePullImages: [Fn.lower("123456789012.DKR.ECR.US-EAST-1.AMAZONAWS.COM/SERVER:1")] };
+      expect(warnings({ ...ecsProps, ecsHost })).toEqual([expect.stringMatching(/a pre-pulled image is only known at apply time.*Set ecsHost.prePullRepositoryArns/)]);
+      expect(warnings({ ...ecsProps, ecsHost: { ...ecsHost, prePullRepositoryArns: ["arn:aws:ecr:us-east-1:123456789012:repository/server"] } })).toEqual([]);
+    });
+
+    test("GIVEN a pre-pulled image known only at apply time and user data with quotes and a dollar-brace WHEN synthesized THEN the script is joined from raw text and the reference", () => {
+      const template = single(fleet({ ...ecsProps, ecsHost: { cluster, prePullImages: [Fn.lower("IMAGE")] }, userData: 'echo "caller ${HOME}"' }).json, "aws_launch_template");
+      const userData = String(template.user_data);
+      expect(userData).toMatch(/^\$\{base64encode\(join\("", \["#!\/bin\/bash\\n.*<<'IMAGES'\\n", lower\("IMAGE"\), "\\nIMAGES\\n.*\]\)\)\}$/);
+      expect(userData).toContain('echo \\"caller $${HOME}\\"');
+    });
+
+    test("GIVEN ecsHost on a Graviton type without imageId WHEN synthesized THEN the arm64 ECS-optimized image is used", () => {
+      const template = single(fleet({ ...ecsProps, instanceType: "c7g.xlarge" }).json, "aws_launch_template");
+      expect(template.image_id).toBe(ECS_OPTIMIZED_AMAZON_LINUX_2023_ARM64);
+    });
+
+    test.each<[string, Partial<InferenceFleetProps>, RegExp]>([
+      ["both loadBalancer and ecsHost", { ...ecsProps, loadBalancer: base.loadBalancer }, /invalid loadBalancer \/ ecsHost = .*Allowed: exactly one of them/],
+      ["neither loadBalancer nor ecsHost", { ...ecsProps, ecsHost: undefined }, /invalid loadBalancer \/ ecsHost = \{\}. Allowed: exactly one of them/],
+      ["reuseOnScaleIn with ECS hosts", { ...ecsProps, warmPool: { reuseOnScaleIn: true } }, /invalid warmPool.reuseOnScaleIn = true. Allowed: false \(or unset\) on ECS hosts/],
+      ["a target-tracking policy on ECS hosts", { ...ecsProps, scaling: { targetValue: 100 } }, /invalid scaling = .*Allowed: no target-tracking policy on ECS hosts/],
+      [
+        "an arm64 type with the x86_64 ECS-optimized image",
+        { ...ecsProps, instanceType: "c7g.xlarge", imageId: ECS_OPTIMIZED_AMAZON_LINUX_2023 },
+        /invalid instanceType = "c7g.xlarge".*Fix: use an x86_64 type such as c6i.xlarge, or the arm64 image \(resolve:ssm:\/aws\/service\/ecs\/optimized-ami\/amazon-linux-2023\/arm64\/recommended\/image_id\)/,
+      ],
+    ])("GIVEN %s WHEN synthesized THEN it fails naming prop, value, allowed and fix", (_label, overrides, message) => {
+      expect(() => fleet(overrides)).toThrow(message);
+    });
+
+    test("GIVEN no ecsHost and no imageId WHEN synthesized THEN it fails asking for an image", () => {
+      expect(() => fleet({ imageId: undefined })).toThrow(/invalid imageId = undefined. Allowed: an AMI id or resolve:ssm: parameter \(only ECS hosts have a default\)/);
     });
   });
 });

@@ -7,8 +7,22 @@ import {
   InferenceLoadBalancerProps,
   LoadBalancerScheme,
   LoadBalancingAlgorithm,
+  UnauthenticatedRequestAction,
 } from "../../modules/inference-load-balancer";
+import { LoadBalancerLogBucket } from "../../modules/load-balancer-log-bucket";
 import { count, resources, single, synth } from "../support/synth";
+import { warningsOf } from "../support/async";
+
+const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
+const OIDC = {
+  issuer: "https://login.example.com",
+  authorizationEndpoint: "https://login.example.com/authorize",
+  tokenEndpoint: "https://login.example.com/token",
+  userInfoEndpoint: "https://login.example.com/userinfo",
+  clientId: "warmfleet",
+  clientSecret: "from-a-sensitive-variable",
+};
+const COGNITO = { userPoolArn: "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc", userPoolClientId: "client", userPoolDomain: "tools" };
 
 const base: InferenceLoadBalancerProps = { name: "test", vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b"] };
 
@@ -21,11 +35,13 @@ function loadBalancer(overrides: Partial<InferenceLoadBalancerProps> = {}) {
 }
 
 describe("InferenceLoadBalancer", () => {
-  test("GIVEN defaults WHEN synthesized THEN an internet-facing ALB forwards HTTP to an inference-tuned target group", () => {
-    const { text, json } = loadBalancer();
+  test("GIVEN no certificate WHEN synthesized THEN an internal ALB forwards HTTP to an inference-tuned target group, with no warning", () => {
+    const { text, json, construct } = loadBalancer();
+    expect(warningsOf(construct)).toEqual([]);
+    expect(single(json, "aws_lb").access_logs).toBeUndefined();
     expect(text).toHaveResourceWithProperties(Lb, {
       name: "test",
-      internal: false,
+      internal: true,
       load_balancer_type: "application",
       subnets: ["subnet-a", "subnet-b"],
       idle_timeout: 120,
@@ -44,8 +60,9 @@ describe("InferenceLoadBalancer", () => {
     expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { from_port: 80, to_port: 80, cidr_ipv4: "0.0.0.0/0" });
   });
 
-  test("GIVEN a certificate WHEN synthesized THEN HTTPS forwards and HTTP redirects to it", () => {
-    const { text, json } = loadBalancer({ certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc" });
+  test("GIVEN a certificate WHEN synthesized THEN an internet-facing ALB serves HTTPS and HTTP redirects to it", () => {
+    const { text, json } = loadBalancer({ certificateArn: CERTIFICATE });
+    expect(text).toHaveResourceWithProperties(Lb, { internal: false });
     expect(text).toHaveResourceWithProperties(LbListener, {
       port: 443,
       protocol: "HTTPS",
@@ -79,6 +96,60 @@ describe("InferenceLoadBalancer", () => {
     });
     const cidrs = Object.values(resources(json, "aws_vpc_security_group_ingress_rule")).map((r) => r.cidr_ipv4);
     expect(cidrs.sort()).toEqual(["10.0.0.0/8", "192.168.0.0/16"]);
+  });
+
+  test("GIVEN the explicit plain-HTTP opt-in WHEN synthesized THEN an internet-facing HTTP ALB and a loud warning", () => {
+    const { text, construct } = loadBalancer({ allowInsecurePublicHttp: true });
+    expect(text).toHaveResourceWithProperties(Lb, { internal: false });
+    expect(text).toHaveResourceWithProperties(LbListener, { port: 80, protocol: "HTTP", default_action: [expect.objectContaining({ type: "forward" })] });
+    expect(warningsOf(construct)).toEqual([expect.stringMatching(/allowInsecurePublicHttp serves plain HTTP to the internet.*Set certificateArn/)]);
+  });
+
+  test("GIVEN prefix lists and no CIDR WHEN synthesized THEN each listener admits each prefix list, keyed by its id", () => {
+    const { json } = loadBalancer({ certificateArn: CERTIFICATE, allowedCidrBlocks: [], allowedPrefixListIds: ["pl-0123456789abcdef0", "pl-12345678"] });
+    const rules = resources(json, "aws_vpc_security_group_ingress_rule");
+    expect(Object.values(rules).map((r) => [r.from_port, r.prefix_list_id]).sort()).toEqual([
+      [443, "pl-0123456789abcdef0"],
+      [443, "pl-12345678"],
+      [80, "pl-0123456789abcdef0"],
+      [80, "pl-12345678"],
+    ]);
+    expect(Object.keys(rules).some((id) => id.includes("IngressTcp443FromPrefixList0123456789abcdef0"))).toBe(true);
+  });
+
+  test("GIVEN OIDC authentication WHEN synthesized THEN the HTTPS listener authenticates before it forwards", () => {
+    const { json } = loadBalancer({ certificateArn: CERTIFICATE, authentication: { oidc: OIDC, onUnauthenticatedRequest: UnauthenticatedRequestAction.DENY } });
+    const https = Object.values(resources(json, "aws_lb_listener")).find((l) => l.port === 443);
+    expect(https?.default_action).toEqual([
+      expect.objectContaining({
+        type: "authenticate-oidc",
+        order: 1,
+        authenticate_oidc: expect.objectContaining({ issuer: OIDC.issuer, client_id: "warmfleet", on_unauthenticated_request: "deny", scope: "openid", session_timeout: 3600 }),
+      }),
+      expect.objectContaining({ type: "forward", order: 2 }),
+    ]);
+  });
+
+  test("GIVEN Cognito authentication WHEN synthesized THEN an authenticate-cognito action comes first", () => {
+    const { json } = loadBalancer({ certificateArn: CERTIFICATE, authentication: { cognito: COGNITO, sessionTimeoutSeconds: 600 } });
+    const https = Object.values(resources(json, "aws_lb_listener")).find((l) => l.port === 443);
+    expect(https?.default_action).toEqual([
+      expect.objectContaining({
+        type: "authenticate-cognito",
+        authenticate_cognito: expect.objectContaining({ user_pool_domain: "tools", on_unauthenticated_request: "authenticate", session_timeout: 600 }),
+      }),
+      expect.objectContaining({ type: "forward" }),
+    ]);
+  });
+
+  test("GIVEN a log bucket WHEN synthesized THEN access logs go to it and the ALB waits for the bucket policy", () => {
+    const { json } = synth((scope) => {
+      const bucket = new LoadBalancerLogBucket(scope, "Logs", { name: "test-alb-logs", region: "us-east-1" });
+      new InferenceLoadBalancer(scope, "LoadBalancer", { ...base, accessLogs: bucket });
+    });
+    const lb = single(json, "aws_lb");
+    expect(lb.access_logs).toEqual({ bucket: expect.stringMatching(/aws_s3_bucket\.Logs_Bucket_\w+\.bucket/), prefix: "alb", enabled: true });
+    expect(lb.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_policy\.Logs_Policy_/)]);
   });
 
   test("GIVEN a load balancer WHEN synthesized THEN its security group is in the VPC and its target port is exposed", () => {
@@ -116,7 +187,22 @@ describe("InferenceLoadBalancer", () => {
     ["no subnets", { subnetIds: [] }, /invalid subnetIds = \[\]. Allowed: at least two distinct subnets, in different AZs.*Fix: pass the public subnet ids/],
     ["port 0", { targetPort: 0 }, /invalid targetPort = 0. Allowed: an integer from 1 to 65535/],
     ["port 70000", { targetPort: 70000 }, /invalid targetPort = 70000/],
-    ["no client CIDRs", { allowedCidrBlocks: [] }, /invalid allowedCidrBlocks = \[\]/],
+    ["no client CIDRs", { allowedCidrBlocks: [] }, /invalid allowedCidrBlocks = \[\]. Allowed: at least one CIDR block or prefix list id/],
+    [
+      "internet-facing without a certificate",
+      { scheme: LoadBalancerScheme.INTERNET_FACING },
+      /invalid scheme = "internet-facing". Allowed: INTERNET_FACING only with certificateArn.*Fix: set certificateArn .* or set allowInsecurePublicHttp: true/,
+    ],
+    ["the plain-HTTP opt-in with a certificate", { certificateArn: CERTIFICATE, allowInsecurePublicHttp: true }, /invalid allowInsecurePublicHttp = true.*Fix: remove allowInsecurePublicHttp/],
+    ["the plain-HTTP opt-in on an internal ALB", { scheme: LoadBalancerScheme.INTERNAL, allowInsecurePublicHttp: true }, /invalid allowInsecurePublicHttp = true/],
+    ["a malformed prefix list", { allowedPrefixListIds: ["pl-xyz"] }, /invalid allowedPrefixListIds\[0\] = "pl-xyz". Allowed: a literal managed prefix list id/],
+    ["a duplicate prefix list", { allowedPrefixListIds: ["pl-12345678", "pl-12345678"] }, /invalid allowedPrefixListIds = .*Allowed: distinct prefix list ids/],
+    ["authentication without HTTPS", { authentication: { oidc: OIDC } }, /invalid authentication = \["oidc"\]. Allowed: authentication only on an HTTPS listener. Fix: set certificateArn/],
+    ["two identity providers", { certificateArn: CERTIFICATE, authentication: { oidc: OIDC, cognito: COGNITO } }, /Allowed: exactly one of oidc and cognito/],
+    ["no identity provider", { certificateArn: CERTIFICATE, authentication: {} }, /Allowed: exactly one of oidc and cognito/],
+    ["an http issuer", { certificateArn: CERTIFICATE, authentication: { oidc: { ...OIDC, issuer: "http://login.example.com" } } }, /invalid authentication.oidc.issuer = "http:\/\/login.example.com". Allowed: an https:\/\/ URL/],
+    ["a session of 8 days", { certificateArn: CERTIFICATE, authentication: { oidc: OIDC, sessionTimeoutSeconds: 691200 } }, /invalid authentication.sessionTimeoutSeconds = 691200/],
+    ["a user pool that is not an ARN", { certificateArn: CERTIFICATE, authentication: { cognito: { ...COGNITO, userPoolArn: "us-east-1_abc" } } }, /invalid authentication.cognito.userPoolArn = "us-east-1_abc"/],
     ["deregistration delay", { deregistrationDelaySeconds: 4000 }, /invalid deregistrationDelaySeconds = 4000. Allowed: an integer from 0 to 3600/],
     ["idle timeout", { idleTimeoutSeconds: 0 }, /invalid idleTimeoutSeconds = 0/],
     ["interval", { healthCheck: { intervalSeconds: 1 } }, /invalid healthCheck.intervalSeconds = 1/],

@@ -3,7 +3,9 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Network, NatGateways, NetworkProps } from "../../modules/network";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { FlowLogTraffic, Network, NatGateways, NetworkProps } from "../../modules/network";
 import { count, resources, synth } from "../support/synth";
 
 const base: NetworkProps = { name: "test", availabilityZones: ["us-east-1a", "us-east-1b"] };
@@ -64,6 +66,34 @@ describe("Network", () => {
     expect(Object.values(resources(json, "aws_default_security_group"))[0].ingress).toBeUndefined();
   });
 
+  test("GIVEN no flowLogs WHEN synthesized THEN no flow log, log group or role", () => {
+    const { json } = network();
+    expect(count(json, "aws_flow_log")).toBe(0);
+    expect(count(json, "aws_cloudwatch_log_group")).toBe(0);
+    expect(count(json, "aws_iam_role")).toBe(0);
+  });
+
+  test("GIVEN flow logs to CloudWatch Logs WHEN synthesized THEN a log group with retention and a role that writes to that group only", () => {
+    const { text, json } = network({ flowLogs: { traffic: FlowLogTraffic.REJECT, logRetentionDays: 30 } });
+    expect(text).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/vpc/test/flow-logs", retention_in_days: 30 });
+    expect(text).toHaveResourceWithProperties(FlowLog, { traffic_type: "REJECT", log_destination_type: "cloud-watch-logs", max_aggregation_interval: 600 });
+    const trust = JSON.stringify(Object.values(json.data?.aws_iam_policy_document ?? {}).find((d) => JSON.stringify(d).includes("sts:AssumeRole")));
+    expect(trust).toContain("vpc-flow-logs.amazonaws.com");
+    expect(trust).toContain("aws:SourceAccount");
+    const grants = Object.values(json.data?.aws_iam_policy_document ?? {}).find((d) => JSON.stringify(d).includes("logs:PutLogEvents")) as { statement: { resources: string[] }[] };
+    expect(grants.statement[0].resources).toEqual([
+      expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.Network_FlowLogGroup_\w+\.arn\}$/),
+      expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.Network_FlowLogGroup_\w+\.arn\}:\*$/),
+    ]);
+  });
+
+  test("GIVEN flow logs to S3 WHEN synthesized THEN the flow log writes to the bucket without a role or log group", () => {
+    const { text, json } = network({ flowLogs: { s3BucketArn: "arn:aws:s3:::flow-logs", maxAggregationIntervalSeconds: 60 } });
+    expect(text).toHaveResourceWithProperties(FlowLog, { log_destination_type: "s3", log_destination: "arn:aws:s3:::flow-logs", traffic_type: "ALL", max_aggregation_interval: 60 });
+    expect(count(json, "aws_iam_role")).toBe(0);
+    expect(count(json, "aws_cloudwatch_log_group")).toBe(0);
+  });
+
   test("GIVEN tags WHEN synthesized THEN resources carry them with a Name", () => {
     const { text } = network({ tags: { Team: "ml" } });
     expect(text).toHaveResourceWithProperties(Vpc, { tags: { Team: "ml", Name: "test-vpc" } });
@@ -91,6 +121,10 @@ describe("Network", () => {
   test.each<[string, Partial<NetworkProps>, RegExp]>([
     ["an empty name", { name: "" }, /Network \(\S+\): invalid name = "". Allowed: 1 to 48 letters, digits and hyphens/],
     ["zones of two regions", { availabilityZones: ["us-east-1a", "eu-west-1b"] }, /invalid availabilityZones = \["us-east-1a","eu-west-1b"\]. Allowed: zones of one region/],
+    ["a flow log retention of 2 days", { flowLogs: { logRetentionDays: 2 } }, /Network \(\S+\): invalid flowLogs.logRetentionDays = 2/],
+    ["a flow log interval of 300 s", { flowLogs: { maxAggregationIntervalSeconds: 300 } }, /invalid flowLogs.maxAggregationIntervalSeconds = 300. Allowed: 60 or 600/],
+    ["a flow log bucket that is not an ARN", { flowLogs: { s3BucketArn: "my-bucket" } }, /invalid flowLogs.s3BucketArn = "my-bucket"/],
+    ["a retention with an S3 destination", { flowLogs: { s3BucketArn: "arn:aws:s3:::flow-logs", logRetentionDays: 30 } }, /invalid flowLogs.logRetentionDays = 30. Allowed: unset with s3BucketArn/],
   ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, message) => {
     expect(() => network(overrides)).toThrow(message);
   });

@@ -9,11 +9,12 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { InferenceFleet, InferenceFleetProps } from "../../modules/inference-fleet";
 import { VpcEndpoints } from "../../modules/vpc-endpoints";
-import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod } from "../../modules/warmup-hook";
+import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod, WarmupMode } from "../../modules/warmup-hook";
 import { Connections } from "../../modules/connections";
 import { readFileSync } from "node:fs";
 import { TerraformStack } from "cdktf";
@@ -72,18 +73,20 @@ describe("WarmupHook", () => {
     expect(env(warmup().json)).toEqual({
       NODE_OPTIONS: "--enable-source-maps",
       WARMUP_AUTO_SCALING_GROUP_NAME: "fleet",
+      WARMUP_CLAIMS_TABLE: expect.stringMatching(/^\$\{aws_dynamodb_table\.Warmup_ClaimsTable_\w+\.name\}$/),
       WARMUP_PORT: "8080",
       WARMUP_HEALTH_PATH: "/health",
       WARMUP_PATH: "/predict",
       WARMUP_METHOD: "POST",
       WARMUP_BODY: "{}",
       WARMUP_CONTENT_TYPE: "application/json",
-      WARMUP_CONCURRENCY: "64",
+      WARMUP_FALLBACK_WORKERS: "32",
       WARMUP_CLEAN_ROUNDS: "2",
       WARMUP_COLD_FACTOR: "3",
       WARMUP_COLD_TOLERANCE_MS: "100",
-      WARMUP_MAX_REQUESTS: "640",
-      WARMUP_MAX_FAILED_ROUNDS: "3",
+      WARMUP_NOT_READY_WINDOW_SECONDS: "300",
+      WARMUP_MAX_BACKOFF_SECONDS: "10",
+      WARMUP_WORKER_ID_HEADER: "X-Worker-Id",
       WARMUP_REQUEST_TIMEOUT_SECONDS: "60",
       WARMUP_HEALTH_TIMEOUT_SECONDS: "2",
       WARMUP_HEALTH_DEADLINE_SECONDS: "600",
@@ -108,7 +111,9 @@ describe("WarmupHook", () => {
       coldFactor: 2.5,
       coldToleranceMs: 50,
       maxRequests: 500,
-      maxFailedRounds: 5,
+      notReadyWindowSeconds: 120,
+      maxBackoffSeconds: 5,
+      workerIdHeader: "X-Gunicorn-Worker",
       requestTimeoutSeconds: 120,
       healthRequestTimeoutSeconds: 4,
       healthDeadlineSeconds: 300,
@@ -130,12 +135,16 @@ describe("WarmupHook", () => {
       WARMUP_METHOD: "PUT",
       WARMUP_BODY: '{"features":[1,2]}',
       WARMUP_CONTENT_TYPE: "application/x-json",
+      WARMUP_WORKERS: "16",
+      WARMUP_FALLBACK_WORKERS: "16",
       WARMUP_CONCURRENCY: "24",
       WARMUP_CLEAN_ROUNDS: "3",
       WARMUP_COLD_FACTOR: "2.5",
       WARMUP_COLD_TOLERANCE_MS: "50",
       WARMUP_MAX_REQUESTS: "500",
-      WARMUP_MAX_FAILED_ROUNDS: "5",
+      WARMUP_NOT_READY_WINDOW_SECONDS: "120",
+      WARMUP_MAX_BACKOFF_SECONDS: "5",
+      WARMUP_WORKER_ID_HEADER: "X-Gunicorn-Worker",
       WARMUP_REQUEST_TIMEOUT_SECONDS: "120",
       WARMUP_HEALTH_TIMEOUT_SECONDS: "4",
       WARMUP_HEALTH_DEADLINE_SECONDS: "300",
@@ -225,6 +234,8 @@ describe("WarmupHook", () => {
       "autoscaling:CompleteLifecycleAction",
       "autoscaling:DescribeAutoScalingInstances",
       "autoscaling:RecordLifecycleActionHeartbeat",
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
       "ec2:AssignPrivateIpAddresses",
       "ec2:CreateNetworkInterface",
       "ec2:DeleteNetworkInterface",
@@ -290,14 +301,16 @@ describe("WarmupHook", () => {
     ["c6i.metal", 128],
     ["c7i.48xlarge", 192],
     ["c7g.medium", 1],
-  ])("GIVEN a %s fleet WHEN synthesized THEN %s workers are warmed, 2 requests per worker per round", (instanceType, workers) => {
+  ])("GIVEN a %s fleet WHEN synthesized THEN %s workers are the fallback, and the width is left to the launched instance", (instanceType, workers) => {
     const { json } = warmup({}, { fleet: { instanceType, imageId: "ami-0123456789abcdef0" } });
-    expect(env(json).WARMUP_CONCURRENCY).toBe(String(2 * workers));
+    expect(env(json)).toMatchObject({ WARMUP_FALLBACK_WORKERS: String(workers) });
+    expect(env(json)).not.toHaveProperty("WARMUP_WORKERS");
+    expect(env(json)).not.toHaveProperty("WARMUP_CONCURRENCY");
   });
 
-  test("GIVEN a type warmfleet cannot size and workersPerInstance WHEN synthesized THEN the stated count is used", () => {
+  test("GIVEN a type warmfleet cannot size and workersPerInstance WHEN synthesized THEN the stated count overrides the instance's vCPUs", () => {
     const { json } = warmup({ workersPerInstance: 2 }, { fleet: { instanceType: "t3.micro" } });
-    expect(env(json).WARMUP_CONCURRENCY).toBe("4");
+    expect(env(json)).toMatchObject({ WARMUP_WORKERS: "2", WARMUP_FALLBACK_WORKERS: "2" });
   });
 
   test.each<[string, Partial<WarmupHookProps>, { fleet?: Partial<InferenceFleetProps> }, RegExp]>([
@@ -318,7 +331,9 @@ describe("WarmupHook", () => {
     ["GET with body", { method: WarmupMethod.GET, body: "{}" }, {}, /invalid method = "GET"/],
     ["cold factor", { coldFactor: 1 }, {}, /invalid coldFactor = 1/],
     ["cold tolerance", { coldToleranceMs: -1 }, {}, /invalid coldToleranceMs = -1/],
-    ["failed rounds", { maxFailedRounds: 0 }, {}, /invalid maxFailedRounds = 0/],
+    ["not-ready window", { notReadyWindowSeconds: 4 }, {}, /invalid notReadyWindowSeconds = 4. Allowed: an integer from 5 to 3600/],
+    ["backoff", { maxBackoffSeconds: 0 }, {}, /invalid maxBackoffSeconds = 0/],
+    ["header name", { workerIdHeader: "X Worker" }, {}, /invalid workerIdHeader = "X Worker". Allowed: an HTTP header name/],
     ["health timeout", { healthRequestTimeoutSeconds: 61 }, {}, /invalid healthRequestTimeoutSeconds = 61/],
     ["safety margin", { safetyMarginSeconds: 0 }, {}, /invalid safetyMarginSeconds = 0/],
     ["AWS timeout", { awsRequestTimeoutMs: 50 }, {}, /invalid awsRequestTimeoutMs = 50/],
@@ -326,5 +341,103 @@ describe("WarmupHook", () => {
     ["missing bundle", { bundle: "/nonexistent/warmup.zip" }, {}, /invalid bundle = "\/nonexistent\/warmup.zip". Allowed: the zip of the built function. Fix: run `npm run build`/],
   ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, options, message) => {
     expect(() => warmup(overrides, options)).toThrow(message);
+  });
+
+  describe("ECS_HOST mode (a fleet of ECS hosts)", () => {
+    const cluster = { clusterName: "inference", clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/inference", capacityProviderNames: ["FARGATE", "FARGATE_SPOT"] };
+    const ecsFleet: Partial<InferenceFleetProps> = { loadBalancer: undefined, imageId: undefined, instanceType: "m6i.xlarge", ecsHost: { cluster } };
+    const { json } = warmup({}, { fleet: ecsFleet });
+
+    test("GIVEN a fleet of ECS hosts WHEN synthesized THEN the function runs in ECS_HOST mode for the fleet's cluster, whatever its instance type", () => {
+      expect(env(json)).toMatchObject({ WARMUP_MODE: "ECS_HOST", WARMUP_ECS_CLUSTER: "inference" });
+    });
+
+    test("GIVEN a fleet of ECS hosts WHEN synthesized THEN the function may list and describe container instances of that cluster only", () => {
+      const document = Object.values(json.data?.aws_iam_policy_document ?? {}).find((d) => JSON.stringify(d).includes("ListThisClustersInstances")) as { statement: unknown[] };
+      expect(document.statement).toEqual([
+        { sid: "ListThisClustersInstances", effect: "Allow", actions: ["ecs:ListContainerInstances"], resources: [cluster.clusterArn] },
+        {
+          sid: "DescribeThisClustersInstances",
+          effect: "Allow",
+          actions: ["ecs:DescribeContainerInstances"],
+          resources: ["*"],
+          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster.clusterArn] }],
+        },
+      ]);
+    });
+
+    test("GIVEN a fleet of ECS hosts WHEN synthesized THEN the function opens no flow to the hosts, only 443 to the endpoints", () => {
+      const egress = Object.values(resources(json, "aws_vpc_security_group_egress_rule")).filter((r) => String(r.security_group_id).includes("Warmup_SecurityGroup"));
+      expect(egress.map((r) => r.from_port)).toEqual([443]);
+    });
+
+    test.each([
+      ["no ecs endpoint", ["ec2", "autoscaling"], 1],
+      ["an ecs endpoint", ["ec2", "autoscaling", "ecs"], 0],
+    ])("GIVEN endpoints with %s WHEN synthesized THEN the ECS_HOST endpoint warnings number %i", (_label, services, warnings) => {
+      let found: string[] = [];
+      synth((scope) => {
+        const fleet = new InferenceFleet(scope, "Fleet", { ...fleetProps, ...ecsFleet });
+        const endpoints = new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"], services: services as string[] });
+        const hook = new WarmupHook(scope, "Warmup", { fleet, endpoints, bundle });
+        found = hook.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)).filter((w) => w.includes("ECS_HOST"));
+      });
+      expect(found).toHaveLength(warnings as number);
+      found.forEach((warning) => expect(warning).toMatch(/ECS_HOST mode calls the ECS API, but the endpoints have no "ecs" service.*Add "ecs" to the VpcEndpoints services/));
+    });
+
+    test.each<[string, Partial<WarmupHookProps>, Partial<InferenceFleetProps>, RegExp]>([
+      ["HTTP mode on ECS hosts", { mode: WarmupMode.HTTP }, ecsFleet, /WarmupHook \(\S+\): invalid mode = "HTTP". Allowed: ECS_HOST for a fleet of ECS hosts/],
+      ["ECS_HOST mode on a load-balanced fleet", { mode: WarmupMode.ECS_HOST }, {}, /invalid mode = "ECS_HOST". Allowed: ECS_HOST only for a fleet of ECS hosts/],
+    ])("GIVEN %s WHEN synthesized THEN it fails naming the prop", (_label, overrides, fleet, message) => {
+      expect(() => warmup(overrides, { fleet })).toThrow(message);
+    });
+  });
+});
+
+describe("WarmupHook leases for the reconciler", () => {
+  const built = warmup();
+  const statementsOf = (json: typeof built.json, id: string) =>
+    (Object.entries(json.data?.aws_iam_policy_document ?? {}).find(([key]) => key.includes(id))?.[1].statement ?? []) as Array<Record<string, unknown>>;
+
+  test("GIVEN a fleet WHEN synthesized THEN an on-demand, encrypted claims table with a TTL and no point-in-time recovery backs the function's leases", () => {
+    expect(built.text).toHaveResourceWithProperties(DynamodbTable, {
+      name: "fleet-warmup-claims",
+      billing_mode: "PAY_PER_REQUEST",
+      hash_key: "pk",
+      attribute: [{ name: "pk", type: "S" }],
+      ttl: { attribute_name: "expiresAt", enabled: true },
+      server_side_encryption: { enabled: true },
+      point_in_time_recovery: { enabled: false },
+    });
+    expect(env(built.json).WARMUP_CLAIMS_TABLE).toMatch(/\$\{aws_dynamodb_table\.Warmup_ClaimsTable_\w+\.name\}/);
+  });
+
+  test("GIVEN a fleet WHEN synthesized THEN the function may put and delete items of that table only", () => {
+    const leases = statementsOf(built.json, "Warmup_RuntimePolicyDocument").find((s) => s.sid === "WarmupLeases");
+    expect(leases).toMatchObject({ actions: ["dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [expect.stringMatching(/aws_dynamodb_table\.Warmup_ClaimsTable_\w+\.arn/)] });
+  });
+
+  test("GIVEN the prefix list of a DynamoDB gateway endpoint WHEN synthesized THEN the function may reach it on 443, and no warning is given", () => {
+    const scoped = synth((scope: Construct) => {
+      const fleet = new InferenceFleet(scope, "Fleet", fleetProps);
+      const endpoints = new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
+      const hook = new WarmupHook(scope, "Warmup", { fleet, endpoints, bundle, dynamoDbPrefixListId: "pl-02cd2c6b" });
+      expect(hook.node.metadata.filter((m) => m.type === "@cdktf/warn")).toEqual([]);
+    });
+    expect(scoped.text).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, { prefix_list_id: "pl-02cd2c6b", from_port: 443, to_port: 443, ip_protocol: "tcp" });
+  });
+
+  test("GIVEN endpoints and no DynamoDB prefix list WHEN synthesized THEN a warning says the leases cannot be reached", () => {
+    synth((scope: Construct) => {
+      const fleet = new InferenceFleet(scope, "Fleet", fleetProps);
+      const endpoints = new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"] });
+      const hook = new WarmupHook(scope, "Warmup", { fleet, endpoints, bundle });
+      expect(hook.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data))).toEqual([expect.stringMatching(/reaches its claims table only if .*dynamoDbPrefixListId/)]);
+    });
+  });
+
+  test("GIVEN an invalid prefix list id WHEN synthesized THEN it is rejected", () => {
+    expect(() => warmup({ dynamoDbPrefixListId: "pl-xyz" })).toThrow(/prefixListId.*"pl-" followed by 8 or 17 hexadecimal digits/s);
   });
 });

@@ -6,7 +6,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { InferenceFleet, LaunchHookProps } from "../../modules/inference-fleet";
 import { InferenceLoadBalancer } from "../../modules/inference-load-balancer";
 import { deterministicZip } from "../../modules/internal/zip";
-import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod } from "../../modules/warmup-hook";
+import { IncompleteWarmupResult, WarmupHook, WarmupHookProps, WarmupMethod, WarmupMode } from "../../modules/warmup-hook";
 import { NumericWarmupSetting, WARMUP_SETTINGS, WarmupSetting } from "../../modules/warmup-settings";
 import { ConfigError, IncompleteAction, loadConfig } from "../../lambdas/warmup/config";
 import { readPropsInterfaces } from "../../scripts/docs-props";
@@ -35,6 +35,16 @@ function addWarmup(scope: Construct, props: Partial<WarmupHookProps>, launchHook
 /** The function's environment as synthesized. */
 function environmentOf(props: Partial<WarmupHookProps> = {}, launchHook?: LaunchHookProps): Record<string, string> {
   const { json } = synth((scope) => addWarmup(scope, props, launchHook));
+  return (single(json, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
+}
+
+/** The environment of the function on a fleet of ECS hosts (ECS_HOST mode). */
+function ecsHostEnvironment(): Record<string, string> {
+  const cluster = { clusterName: "inference", clusterArn: "arn:aws:ecs:us-east-1:123456789012:cluster/inference", capacityProviderNames: [] };
+  const { json } = synth((scope) => {
+    const fleet = new InferenceFleet(scope, "Fleet", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"], ecsHost: { cluster }, launchHook: {} });
+    new WarmupHook(scope, "Warmup", { fleet, bundle });
+  });
   return (single(json, "aws_lambda_function").environment as { variables: Record<string, string> }).variables;
 }
 
@@ -87,8 +97,9 @@ describe("warmup settings", () => {
     });
   });
 
-  test("GIVEN every configuration of the body WHEN synthesized THEN each WARMUP_ variable set is in the table, and each table variable is set", () => {
-    const names = [environmentOf(), environmentOf({ bodyFile: payload })].flatMap((env) => Object.keys(env)).filter((name) => name.startsWith("WARMUP_"));
+  test("GIVEN every configuration of the body and the worker count WHEN synthesized THEN each WARMUP_ variable set is in the table, and each table variable is set", () => {
+    const sized = { workersPerInstance: 4, concurrency: 8, maxRequests: 80 };
+    const names = [environmentOf(), environmentOf({ bodyFile: payload, ...sized }), ecsHostEnvironment()].flatMap((env) => Object.keys(env)).filter((name) => name.startsWith("WARMUP_"));
     expect([...new Set(names)].sort()).toEqual(settings.map((s) => s.env).sort());
   });
 
@@ -97,6 +108,7 @@ describe("warmup settings", () => {
     expect(sorted(Object.values(WarmupMethod))).toEqual(sorted(WARMUP_SETTINGS.method.values));
     expect(sorted(Object.values(IncompleteWarmupResult))).toEqual(sorted(WARMUP_SETTINGS.onIncomplete.values));
     expect(sorted(Object.values(IncompleteAction))).toEqual(sorted(WARMUP_SETTINGS.onIncomplete.values));
+    expect(sorted(Object.values(WarmupMode))).toEqual(sorted(WARMUP_SETTINGS.mode.values));
   });
 
   describe("GIVEN WarmupHookProps' JSDoc", () => {

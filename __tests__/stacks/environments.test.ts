@@ -1,5 +1,6 @@
 import { Testing } from "cdktf";
 import { NatGateways } from "../../modules/network";
+import { LoadBalancerScheme } from "../../modules/inference-load-balancer";
 import { WarmPoolState } from "../../modules/inference-fleet";
 import { EnvironmentConfig, EnvironmentDefinition, defineEnvironment, dev } from "../../stacks/environments";
 import { AMAZON_LINUX_2023 } from "../../modules/inference-fleet";
@@ -34,8 +35,23 @@ describe("defineEnvironment", () => {
         requestsPerTargetPerMinute: 600,
         rootVolumeGiB: 30,
       },
+      disposable: false,
+      edge: { sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", deletionProtection: true, idleTimeoutSeconds: 120, accessLogs: { expirationDays: 90 } },
       tags: { Project: "warmfleet", Environment: "prod" },
     });
+  });
+
+  test("GIVEN dev WHEN defined THEN it is disposable: no deletion protection and no access logs", () => {
+    expect(dev.disposable).toBe(true);
+    expect(dev.edge).toMatchObject({ deletionProtection: false, accessLogs: undefined });
+    expect(dev.edge.waf).toBeUndefined();
+    expect(dev.edge.flowLogs).toBeUndefined();
+  });
+
+  test("GIVEN edge overrides WHEN defined THEN only those change, and accessLogs: false turns the default logs off", () => {
+    const defined = environment({ name: "prod", edge: { idleTimeoutSeconds: 600, accessLogs: false, allowedCidrBlocks: ["10.0.0.0/8"] } });
+    expect(defined.edge).toEqual({ sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", deletionProtection: true, idleTimeoutSeconds: 600, accessLogs: undefined, allowedCidrBlocks: ["10.0.0.0/8"] });
+    expect(environment({ name: "prod", edge: { accessLogs: { expirationDays: 30 } } }).edge.accessLogs).toEqual({ expirationDays: 30 });
   });
 
   test("GIVEN a name and extraTags WHEN defined THEN Environment is the name, whatever dev's tags are", () => {
@@ -114,6 +130,23 @@ describe("environment validation at synth", () => {
 
   test("GIVEN an environment spread from dev WHEN built THEN its Environment tag is rejected as dev's", () => {
     expect(build(dev, { ...dev, name: "prod" })).toThrow(/^environment "prod": invalid tags\.Environment = "dev"\. Allowed: the environment's name \("prod"\)\. Fix: create the environment with defineEnvironment/);
+  });
+
+  test.each<[string, Partial<EnvironmentDefinition>, RegExp]>([
+    [
+      "an internet-facing scheme without a certificate",
+      { edge: { scheme: LoadBalancerScheme.INTERNET_FACING } },
+      /^environment "prod": invalid edge\.scheme = "internet-facing"\. Allowed: INTERNET_FACING only with certificateArn\. Fix: set certificateArn .* or leave edge\.scheme out for an internal ALB/,
+    ],
+    ["a client CIDR with host bits", { edge: { allowedCidrBlocks: ["10.1.2.3/8"] } }, /^environment "prod": invalid edge\.allowedCidrBlocks\[0\] = "10\.1\.2\.3\/8"/],
+    ["a malformed prefix list", { edge: { allowedPrefixListIds: ["vpn"] } }, /^environment "prod": invalid edge\.allowedPrefixListIds\[0\] = "vpn"/],
+    ["no clients at all", { edge: { allowedCidrBlocks: [] } }, /invalid edge\.allowedCidrBlocks = \[\]\. Allowed: at least one CIDR block or prefix list id/],
+    ["an unknown TLS policy", { edge: { sslPolicy: "TLS1.3" } }, /invalid edge\.sslPolicy = "TLS1\.3"\. Allowed: an ELB security policy name/],
+    ["an idle timeout of 0", { edge: { idleTimeoutSeconds: 0 } }, /invalid edge\.idleTimeoutSeconds = 0/],
+    ["access logs kept 0 days", { edge: { accessLogs: { expirationDays: 0 } } }, /invalid edge\.accessLogs\.expirationDays = 0/],
+    ["flow logs on an existing VPC", { network: existing(["subnet-u1", "subnet-u2"], ["subnet-p1", "subnet-p2"]), edge: { flowLogs: {} } }, /invalid edge\.flowLogs = \[\]\. Allowed: flow logs only for a network the stack creates/],
+  ])("GIVEN %s WHEN built THEN it is rejected naming the environment", (_label, definition, message) => {
+    expect(build(environment({ name: "prod", ...definition }))).toThrow(message);
   });
 
   test("GIVEN extraTags setting Environment WHEN built THEN it is rejected rather than dropped", () => {

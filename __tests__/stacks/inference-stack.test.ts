@@ -5,7 +5,8 @@ import { EnvironmentConfig, EnvironmentDefinition, defineEnvironment, dev } from
 import { InferenceStack, StackInputs, buildStacks } from "../../stacks/inference-stack";
 import { REPO_ROOT, removeDir, synthApp } from "../support/terraform";
 
-const inputs: StackInputs = { userData: "#!/bin/bash\necho test server\n" };
+const USER_DATA = "#!/bin/bash\necho test server\n";
+const inputs: StackInputs = { userData: USER_DATA };
 
 const prod = defineEnvironment({
   name: "prod",
@@ -27,6 +28,12 @@ function only(json: Record<string, any>, type: string): Record<string, any> {
   const [resource, ...rest] = Object.values(json.resource[type] as Record<string, Record<string, any>>);
   expect(rest).toHaveLength(0);
   return resource;
+}
+
+/** The warmup function (the stack also has the reconciler's). */
+function warmupFunction(json: Record<string, any>): Record<string, any> {
+  const [, fn] = Object.entries(json.resource.aws_lambda_function as Record<string, Record<string, any>>).find(([id]) => id.startsWith("Warmup_Function")) ?? [];
+  return fn as Record<string, any>;
 }
 
 function devWith(overrides: Omit<EnvironmentDefinition, "name" | "region">): EnvironmentConfig {
@@ -74,16 +81,28 @@ describe("InferenceStack", () => {
   });
 
   test("GIVEN stack inputs WHEN synthesized THEN the launch template boots the given user data", () => {
-    expect(only(stackJson(dev), "aws_launch_template").user_data).toBe(Buffer.from(inputs.userData, "utf8").toString("base64"));
+    expect(only(stackJson(dev), "aws_launch_template").user_data).toBe(Buffer.from(USER_DATA, "utf8").toString("base64"));
+  });
+
+  test("GIVEN a user data function WHEN synthesized THEN it gets the stack's instance log groups, which the instances may write to", () => {
+    const stack = new InferenceStack(Testing.app(), "warmfleet-dev", dev, { userData: (groups) => `#!/bin/bash\necho ${groups.nginxAccess} ${groups.server}\n` });
+    const json = JSON.parse(Testing.synth(stack));
+    const groups = Object.entries(json.resource.aws_cloudwatch_log_group as Record<string, Record<string, any>>).filter(([key]) => key.startsWith("InstanceLogs_"));
+    expect(groups.map(([, group]) => group.name).sort()).toEqual(["/warmfleet/warmfleet-dev/nginx-access", "/warmfleet/warmfleet-dev/nginx-error", "/warmfleet/warmfleet-dev/server"]);
+    expect(only(json, "aws_launch_template").user_data).toMatch(/^\$\{base64encode\(".*aws_cloudwatch_log_group\.InstanceLogs_nginx-access_\w+\.name.*"\)\}$/s);
+    const grants = Object.entries(json.data.aws_iam_policy_document as Record<string, Record<string, any>>).find(([key]) => key.startsWith("Fleet_GrantsPolicyDocument"))?.[1];
+    expect(grants?.statement).toContainEqual(
+      expect.objectContaining({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: groups.map(([key]) => `\${aws_cloudwatch_log_group.${key}.arn}:*`) }),
+    );
   });
 
   test("GIVEN workersPerInstance WHEN synthesized THEN the warmup function sends rounds twice that wide", () => {
-    const variables = only(stackJson(devWith({ fleet: { workersPerInstance: 3 } })), "aws_lambda_function").environment.variables;
+    const variables = warmupFunction(stackJson(devWith({ fleet: { workersPerInstance: 3 } }))).environment.variables;
     expect(variables.WARMUP_CONCURRENCY).toBe("6");
   });
 
   test("GIVEN no workersPerInstance WHEN synthesized THEN rounds follow the instance type's vCPUs (c6i.xlarge: 4 workers, 8 wide)", () => {
-    expect(only(stackJson(dev), "aws_lambda_function").environment.variables.WARMUP_CONCURRENCY).toBe("8");
+    expect(warmupFunction(stackJson(dev)).environment.variables.WARMUP_CONCURRENCY).toBe("8");
   });
 
   test("GIVEN no desiredCapacity WHEN synthesized THEN the group starts at minSize and the fleet raises no desiredCapacity warning", () => {
@@ -95,6 +114,34 @@ describe("InferenceStack", () => {
 
   test("GIVEN a desiredCapacity WHEN synthesized THEN the group is created at that size", () => {
     expect(only(stackJson(devWith({ fleet: { desiredCapacity: 2 } })), "aws_autoscaling_group").desired_capacity).toBe(2);
+  });
+
+  test("GIVEN dev (disposable, no certificate) WHEN synthesized THEN an internal ALB in the private subnets, no deletion protection, no logs bucket, no WAF", () => {
+    const json = stackJson(dev);
+    expect(only(json, "aws_lb")).toMatchObject({ internal: true, enable_deletion_protection: false });
+    expect(only(json, "aws_lb").subnets).toEqual([expect.stringContaining("PrivateSubnet0"), expect.stringContaining("PrivateSubnet1")]);
+    expect(only(json, "aws_lb").access_logs).toBeUndefined();
+    expect(json.resource.aws_s3_bucket).toBeUndefined();
+    expect(json.resource.aws_wafv2_web_acl).toBeUndefined();
+    expect(json.resource.aws_flow_log).toBeUndefined();
+  });
+
+  test("GIVEN a production edge WHEN synthesized THEN an internet-facing HTTPS ALB in public subnets with access logs, WAF, flow logs and deletion protection", () => {
+    const json = stackJson(
+      defineEnvironment({
+        name: "prod",
+        region: "eu-west-1",
+        certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        edge: { allowedPrefixListIds: ["pl-12345678"], allowedCidrBlocks: [], waf: { rateLimit: 500 }, flowLogs: { logRetentionDays: 30 } },
+      }),
+    );
+    expect(only(json, "aws_lb")).toMatchObject({ internal: false, enable_deletion_protection: true, access_logs: expect.objectContaining({ enabled: true, prefix: "alb" }) });
+    expect(only(json, "aws_lb").subnets).toEqual([expect.stringContaining("PublicSubnet0"), expect.stringContaining("PublicSubnet1")]);
+    expect(only(json, "aws_s3_bucket").bucket_prefix).toBe("warmfleet-prod-alb-");
+    expect(only(json, "aws_wafv2_web_acl").rule[0].statement.rate_based_statement.limit).toBe(500);
+    expect(only(json, "aws_flow_log").traffic_type).toBe("ALL");
+    const ingress = Object.values(json.resource.aws_vpc_security_group_ingress_rule as Record<string, Record<string, any>>).filter((r) => r.prefix_list_id);
+    expect(ingress.map((r) => r.from_port).sort()).toEqual([443, 80]);
   });
 
   test("GIVEN the stacks folder WHEN its imports are read THEN nothing comes from examples/ (the server is a stack input)", () => {

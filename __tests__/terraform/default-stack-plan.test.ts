@@ -17,6 +17,12 @@ describe("default stack: terraform init, validate and offline plan", () => {
     expect(rest).toHaveLength(0);
     return resource.change.after as Record<string, any>;
   };
+  /** The one resource of a type that a construct id (e.g. "Warmup", "WarmupReconciler") owns. */
+  const ownedBy = (owner: string, type: string) => {
+    const [resource, ...rest] = resourcesOfType(result.plan, type).filter((r) => r.address.startsWith(`${type}.${owner}_`));
+    expect(rest).toHaveLength(0);
+    return resource.change.after as Record<string, any>;
+  };
 
   test("GIVEN the default stack WHEN validated THEN terraform reports no errors", () => {
     expect(result.validate).toMatchObject({ valid: true, error_count: 0 });
@@ -32,7 +38,7 @@ describe("default stack: terraform init, validate and offline plan", () => {
       aws_vpc: 1,
       aws_subnet: 4,
       aws_nat_gateway: 1,
-      aws_vpc_endpoint: 3,
+      aws_vpc_endpoint: 4,
       aws_lb: 1,
       aws_lb_listener: 1,
       aws_lb_target_group: 1,
@@ -41,16 +47,22 @@ describe("default stack: terraform init, validate and offline plan", () => {
       aws_autoscaling_group: 1,
       aws_autoscaling_lifecycle_hook: 1,
       aws_autoscaling_policy: 1,
-      aws_iam_role: 2,
+      aws_iam_role: 4,
       aws_iam_instance_profile: 1,
-      aws_lambda_function: 1,
-      aws_lambda_function_event_invoke_config: 1,
+      aws_lambda_function: 2,
+      aws_lambda_function_event_invoke_config: 2,
       aws_lambda_permission: 1,
       aws_cloudwatch_event_rule: 1,
       aws_cloudwatch_event_target: 1,
-      aws_cloudwatch_log_group: 1,
-      aws_sqs_queue: 1,
+      aws_cloudwatch_log_group: 5, // warmup and reconciler functions, and the instance logs (nginx access, nginx error, server)
+      aws_sqs_queue: 2,
       aws_sqs_queue_policy: 1,
+      aws_dynamodb_table: 1,
+      aws_scheduler_schedule: 1,
+      aws_cloudwatch_metric_alarm: 9,
+      aws_sns_topic: 1,
+      aws_kms_key: 1,
+      aws_cloudwatch_dashboard: 1,
     });
   });
 
@@ -75,8 +87,8 @@ describe("default stack: terraform init, validate and offline plan", () => {
     expect(after("aws_autoscaling_lifecycle_hook")).toMatchObject({ name: "warmfleet-dev-launch", heartbeat_timeout: 300, autoscaling_group_name: "warmfleet-dev" });
   });
 
-  test("GIVEN the default stack WHEN planned THEN the ALB is internet-facing, the target group checks /health, and the app port admits the ALB group only", () => {
-    expect(after("aws_lb")).toMatchObject({ internal: false, load_balancer_type: "application" });
+  test("GIVEN the default stack (no certificate) WHEN planned THEN the ALB is internal, the target group checks /health, and the app port admits the ALB group only", () => {
+    expect(after("aws_lb")).toMatchObject({ internal: true, load_balancer_type: "application", enable_deletion_protection: false, drop_invalid_header_fields: true });
     expect(after("aws_lb_target_group").health_check[0]).toMatchObject({ path: "/health", matcher: "200" });
     const ingress = resourcesOfType(result.plan, "aws_vpc_security_group_ingress_rule").map((r) => r.change.after as Record<string, unknown>);
     const appRules = ingress.filter((r) => r.from_port === 80 && r.cidr_ipv4 === null);
@@ -85,13 +97,24 @@ describe("default stack: terraform init, validate and offline plan", () => {
   });
 
   test("GIVEN the default stack WHEN planned THEN the warmup function is a Node.js 22 arm64 function in the VPC with JSON logs and a dead-letter destination", () => {
-    const fn = after("aws_lambda_function");
+    const fn = ownedBy("Warmup", "aws_lambda_function");
     expect(fn).toMatchObject({ function_name: "warmfleet-dev-warmup", runtime: "nodejs22.x", architectures: ["arm64"], handler: "index.handler", timeout: 900 });
     expect(fn.logging_config[0]).toMatchObject({ log_format: "JSON", log_group: "/aws/lambda/warmfleet-dev-warmup" });
     expect(fn.vpc_config[0].subnet_ids).toBeUndefined(); // known after apply: the private subnets are created in the same plan
     expect(fn.environment[0].variables).toMatchObject({ WARMUP_PORT: "80", WARMUP_CONCURRENCY: "8", WARMUP_AUTO_SCALING_GROUP_NAME: "warmfleet-dev" });
-    expect(after("aws_lambda_function_event_invoke_config")).toMatchObject({ maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 });
-    expect(after("aws_cloudwatch_log_group").retention_in_days).toBe(30);
+    expect(ownedBy("Warmup", "aws_lambda_function_event_invoke_config")).toMatchObject({ maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 });
+    expect(ownedBy("Warmup", "aws_cloudwatch_log_group").retention_in_days).toBe(30);
+  });
+
+  test("GIVEN the default stack WHEN planned THEN a one-minute schedule runs the reconciler outside the VPC over the warmup's lease table, reached through a DynamoDB gateway endpoint", () => {
+    expect(after("aws_scheduler_schedule")).toMatchObject({ name: "warmfleet-dev-reconciler", schedule_expression: "rate(1 minute)", state: "ENABLED" });
+    const reconciler = ownedBy("WarmupReconciler", "aws_lambda_function");
+    // Its environment holds the queue URL, known only after apply; the synth tests check it.
+    expect(reconciler).toMatchObject({ function_name: "warmfleet-dev-reconciler", vpc_config: [], timeout: 60, runtime: "nodejs22.x" });
+    expect(after("aws_dynamodb_table")).toMatchObject({ name: "warmfleet-dev-warmup-claims", billing_mode: "PAY_PER_REQUEST", ttl: [{ attribute_name: "expiresAt", enabled: true }] });
+    const gateway = resourcesOfType(result.plan, "aws_vpc_endpoint").find((r) => r.change.after?.vpc_endpoint_type === "Gateway" && String(r.change.after?.service_name).endsWith(".dynamodb"));
+    expect(gateway?.change.after).toMatchObject({ service_name: "com.amazonaws.us-east-1.dynamodb" });
+    expect(after("aws_sns_topic")).toMatchObject({ name: "warmfleet-dev-fleet-alerts" });
   });
 
   test("GIVEN the default stack WHEN planned THEN the rule matches this group's launch hook and invokes the function with retries and a DLQ", () => {

@@ -14,7 +14,8 @@ export class ModelStack extends TerraformStack {
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
 
     const network = new Network(this, "Network", { name: id, availabilityZones: ["eu-west-1a", "eu-west-1b"] });
-    const loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", { name: id, vpcId: network.vpcId, subnetIds: network.publicSubnetIds });
+    // No certificate: an internal ALB, reachable from the VPC and networks routed to it.
+    const loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", { name: id, vpcId: network.vpcId, subnetIds: network.privateSubnetIds });
     this.fleet = new InferenceFleet(this, "Fleet", {
       name: id,
       vpcId: network.vpcId,

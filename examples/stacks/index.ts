@@ -1,8 +1,11 @@
 import { Construct } from "constructs";
 import { App, TerraformStack } from "cdktf";
 import { AsyncInferenceStack } from "./async-inference";
+import { EcsFargateStack } from "./ecs-fargate";
+import { EcsWarmFleetStack } from "./ecs-warm-fleet";
 import { ExistingVpcHttpsStack } from "./existing-vpc-https";
 import { NightlyBatchStack } from "./nightly-batch";
+import { ProductionEdgeStack } from "./production-edge";
 import { SpotFleetStack } from "./spot-fleet";
 import { WarmFleetStack } from "./warm-fleet";
 
@@ -16,6 +19,9 @@ export const exampleStacks: Readonly<Record<string, new (scope: Construct, id: s
   "spot-fleet": SpotFleetStack,
   "nightly-batch": NightlyBatchStack,
   "async-inference": AsyncInferenceStack,
+  "production-edge": ProductionEdgeStack,
+  "ecs-fargate": EcsFargateStack,
+  "ecs-warm-fleet": EcsWarmFleetStack,
 };
 
 export function buildExampleStacks(app: App): TerraformStack[] {

@@ -1,5 +1,6 @@
-// The library-only version of warmfleet's own app: a new VPC, an internet-facing ALB, a Stopped
-// warm pool held by a launch hook, interface endpoints, and the warmup Lambda that completes it.
+// The library-only version of warmfleet's own app: a new VPC, an internal ALB (no certificate, so
+// not internet-facing: see production-edge for HTTPS, WAF and logs), a Stopped warm pool held by a
+// launch hook, interface endpoints, and the warmup Lambda that completes it.
 import { Construct } from "constructs";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
@@ -14,7 +15,7 @@ export class WarmFleetStack extends TerraformStack {
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
 
     const network = new Network(this, "Network", { name: id, availabilityZones: ["us-east-1a", "us-east-1b"], natGateways: NatGateways.SINGLE });
-    const loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", { name: id, vpcId: network.vpcId, subnetIds: network.publicSubnetIds, targetPort: 80 });
+    const loadBalancer = new InferenceLoadBalancer(this, "LoadBalancer", { name: id, vpcId: network.vpcId, subnetIds: network.privateSubnetIds, targetPort: 80 });
     const fleet = new InferenceFleet(this, "Fleet", {
       name: id,
       vpcId: network.vpcId,

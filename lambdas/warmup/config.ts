@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NumericWarmupSetting, TextWarmupSetting, WARMUP_SETTINGS as S } from "../../modules/warmup-settings";
-import { WarmupPolicy, WarmupRequest } from "./warmup";
+import { NumericWarmupSetting, TextWarmupSetting, WARMUP_BUDGET_IN_ROUNDS, WARMUP_ROUND_WIDTH_PER_WORKER, WARMUP_SETTINGS as S } from "../../modules/warmup-settings";
+import { WarmupPolicy, WarmupRequest, WarmupRules } from "./warmup";
 
 /** What to do when the request budget or the deadline runs out before the workers look warm. */
 export enum IncompleteAction {
@@ -9,8 +9,16 @@ export enum IncompleteAction {
   ABANDON = "ABANDON",
 }
 
-/** The function's settings: the warmup policy plus where and how to call the server. */
-export interface WarmupConfig extends WarmupPolicy {
+/** The function's settings: the warmup rules plus where and how to call the server. */
+export interface WarmupConfig extends WarmupRules {
+  /** Workers to expect on every instance; undefined: one per vCPU of the launched instance. */
+  readonly workers: number | undefined;
+  /** Workers to expect when neither `workers` nor the instance's CpuOptions say. */
+  readonly fallbackWorkers: number;
+  /** Requests per round; undefined: 2 x the instance's workers. */
+  readonly concurrency: number | undefined;
+  /** Request budget; undefined: 30 x the round's width. */
+  readonly maxRequests: number | undefined;
   readonly port: number;
   readonly healthPath: string;
   readonly warmupPath: string;
@@ -25,6 +33,12 @@ export interface WarmupConfig extends WarmupPolicy {
   readonly onIncomplete: IncompleteAction;
   /** When set, events of other groups are ignored. */
   readonly autoScalingGroupName: string | undefined;
+  /** HTTP: warm the server's workers; ECS_HOST: wait for the host's ECS agent (lambdas/warmup/ecs-host.ts). */
+  readonly mode: "HTTP" | "ECS_HOST";
+  /** Cluster of the ECS hosts; set in ECS_HOST mode. */
+  readonly ecsCluster: string | undefined;
+  /** DynamoDB table of per-instance leases (lambdas/warmup/claim.ts); undefined: no leases. */
+  readonly claimsTable: string | undefined;
   readonly metricsNamespace: string;
   /** Timeout of one EC2 / Auto Scaling API request (the SDK retries up to twice more). */
   readonly awsRequestTimeoutMs: number;
@@ -58,18 +72,18 @@ class Reader {
   }
 
   number(setting: WithDefault<NumericWarmupSetting, number>): number {
-    return this.numberOr(setting, setting.default);
+    return this.optionalNumber(setting) ?? setting.default;
   }
 
-  /** For a setting whose default is computed from another one (maxRequests = 10 x concurrency). */
-  numberOr({ env, type, min, max }: NumericWarmupSetting, fallback: number): number {
+  /** For a setting whose default is computed per instance (concurrency = 2 x its workers). */
+  optionalNumber({ env, type, min, max }: NumericWarmupSetting): number | undefined {
     const raw = this.env[env];
-    if (raw === undefined || raw === "") return fallback;
+    if (raw === undefined || raw === "") return undefined;
     const value = Number(raw);
     const integer = type === "integer";
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
       this.problems.push(`${env}=${JSON.stringify(raw)} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
-      return fallback;
+      return undefined;
     }
     return value;
   }
@@ -81,6 +95,14 @@ class Reader {
       return setting.default;
     }
     return raw;
+  }
+
+  /** A header name, lower-cased as Node reports response headers; empty (not unset) turns it off. */
+  headerName(setting: WithDefault<TextWarmupSetting, string>): string | undefined {
+    const value = (this.env[setting.env] ?? setting.default).trim();
+    if (value === "") return undefined;
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) this.problems.push(`${setting.env}=${JSON.stringify(value)} must be an HTTP header name, or empty to turn it off`);
+    return value.toLowerCase();
   }
 
   path(setting: WithDefault<TextWarmupSetting, string>): string {
@@ -96,7 +118,6 @@ class Reader {
  */
 export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
   const r = new Reader(env);
-  const concurrency = r.number(S.concurrency);
   const method = r.oneOf(S.method);
   const config: WarmupConfig = {
     port: r.number(S.port),
@@ -105,12 +126,16 @@ export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
     method,
     body: method === "GET" ? noBody(r) : readBody(r, bundleDir),
     contentType: r.string(S.contentType),
-    concurrency,
+    workers: r.optionalNumber(S.workers),
+    fallbackWorkers: r.number(S.fallbackWorkers),
+    concurrency: r.optionalNumber(S.concurrency),
+    maxRequests: r.optionalNumber(S.maxRequests),
     cleanRounds: r.number(S.cleanRounds),
     coldFactor: r.number(S.coldFactor),
     coldToleranceMs: r.number(S.coldToleranceMs),
-    maxRequests: r.numberOr(S.maxRequests, S.maxRequests.derived.times * concurrency),
-    maxFailedRounds: r.number(S.maxFailedRounds),
+    notReadyWindowMs: r.number(S.notReadyWindowSeconds) * 1000,
+    maxBackoffMs: r.number(S.maxBackoffSeconds) * 1000,
+    workerIdHeader: r.headerName(S.workerIdHeader),
     requestTimeoutMs: r.number(S.requestTimeoutSeconds) * 1000,
     healthRequestTimeoutMs: r.number(S.healthRequestTimeoutSeconds) * 1000,
     healthDeadlineMs: r.number(S.healthDeadlineSeconds) * 1000,
@@ -119,11 +144,25 @@ export function loadConfig(env: Env, bundleDir: string): WarmupConfig {
     // The enum's keys are its values, so the checked string picks the member.
     onIncomplete: IncompleteAction[r.oneOf(S.onIncomplete)],
     autoScalingGroupName: r.optional(S.autoScalingGroupName),
+    mode: r.oneOf(S.mode),
+    ecsCluster: r.optional(S.ecsCluster),
+    claimsTable: r.optional(S.claimsTable),
     metricsNamespace: r.string(S.metricsNamespace),
     awsRequestTimeoutMs: r.number(S.awsRequestTimeoutMs),
   };
+  if (config.mode === "ECS_HOST" && config.ecsCluster === undefined) r.problems.push(`${S.mode.env}=ECS_HOST needs ${S.ecsCluster.env}, the cluster the hosts join`);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/**
+ * The round width and budget for an instance with this many workers: as configured, but never a
+ * round narrower than the workers (it could leave some cold) nor a budget below one round.
+ */
+export function warmupPolicyFor(config: WarmupConfig, expectedWorkers: number): WarmupPolicy {
+  const concurrency = Math.max(config.concurrency ?? WARMUP_ROUND_WIDTH_PER_WORKER * expectedWorkers, expectedWorkers);
+  const maxRequests = Math.max(config.maxRequests ?? WARMUP_BUDGET_IN_ROUNDS * concurrency, concurrency);
+  return { ...config, concurrency, maxRequests, expectedWorkers };
 }
 
 /** The request warmup sends, as the configuration describes it. */

@@ -7,7 +7,8 @@ export enum Destination {
 }
 
 export interface LifecycleAction {
-  readonly token: string;
+  /** Undefined in the reconciler's events: the action is then completed by instance id. */
+  readonly token: string | undefined;
   readonly groupName: string;
   readonly hookName: string;
   readonly instanceId: string;
@@ -18,6 +19,8 @@ export interface LifecycleAction {
 export type ParsedEvent = { readonly kind: "action"; readonly action: LifecycleAction } | { readonly kind: "ignored"; readonly reason: string };
 
 const DETAIL_TYPE = "EC2 Instance-launch Lifecycle Action";
+/** Source of the events lambdas/warmup-reconciler sends: same detail, no token. */
+export const RECONCILER_SOURCE = "warmfleet.reconciler";
 const LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -35,14 +38,17 @@ function nonEmptyString(value: unknown): value is string {
  */
 export function parseLifecycleEvent(event: unknown): ParsedEvent {
   if (!isRecord(event)) return ignored("event is not a JSON object");
-  if (event.source !== "aws.autoscaling") return ignored(`source ${JSON.stringify(event.source)} is not aws.autoscaling`);
+  const reconciled = event.source === RECONCILER_SOURCE;
+  if (event.source !== "aws.autoscaling" && !reconciled) return ignored(`source ${JSON.stringify(event.source)} is not aws.autoscaling (nor ${RECONCILER_SOURCE})`);
   const detail = event.detail;
   if (!isRecord(detail)) return ignored("event has no detail object");
   if (detail.Event === "autoscaling:TEST_NOTIFICATION") return ignored("test notification");
   if (event["detail-type"] !== DETAIL_TYPE) return ignored(`detail-type ${JSON.stringify(event["detail-type"])} is not ${DETAIL_TYPE}`);
   if (detail.LifecycleTransition !== LAUNCHING) return ignored(`transition ${JSON.stringify(detail.LifecycleTransition)} is not ${LAUNCHING}`);
   const { LifecycleActionToken, AutoScalingGroupName, LifecycleHookName, EC2InstanceId, Origin, Destination: destination } = detail;
-  if (!nonEmptyString(LifecycleActionToken)) return ignored("detail.LifecycleActionToken is missing");
+  // Only Auto Scaling knows the token; the reconciler's runs complete by instance id.
+  if (!reconciled && !nonEmptyString(LifecycleActionToken)) return ignored("detail.LifecycleActionToken is missing");
+  if (reconciled && LifecycleActionToken !== undefined) return ignored("a reconciler event carries no LifecycleActionToken");
   if (!nonEmptyString(AutoScalingGroupName)) return ignored("detail.AutoScalingGroupName is missing");
   if (!nonEmptyString(LifecycleHookName)) return ignored("detail.LifecycleHookName is missing");
   if (!nonEmptyString(EC2InstanceId) || !/^i-[0-9a-f]{8,17}$/.test(EC2InstanceId)) return ignored(`detail.EC2InstanceId ${JSON.stringify(EC2InstanceId)} is not an instance id`);
@@ -52,7 +58,7 @@ export function parseLifecycleEvent(event: unknown): ParsedEvent {
   return {
     kind: "action",
     action: {
-      token: LifecycleActionToken,
+      token: LifecycleActionToken as string | undefined,
       groupName: AutoScalingGroupName,
       hookName: LifecycleHookName,
       instanceId: EC2InstanceId,

@@ -1,5 +1,8 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { randomUUID } from "node:crypto";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import { httpRequest } from "./http";
@@ -17,6 +20,8 @@ const clientConfig = {
 };
 const ec2 = new EC2Client(clientConfig);
 const autoScaling = new AutoScalingClient(clientConfig);
+const dynamodb = new DynamoDBClient(clientConfig);
+const ecs = config.mode === "ECS_HOST" ? new ECSClient(clientConfig) : undefined;
 
 interface LambdaContext {
   readonly awsRequestId: string;
@@ -25,5 +30,16 @@ interface LambdaContext {
 
 export async function handler(event: unknown, context: LambdaContext): Promise<EventResult> {
   const log = jsonLogger((line) => process.stdout.write(`${line}\n`), { requestId: context.awsRequestId });
-  return processEvent(event, Date.now() + context.getRemainingTimeInMillis(), { config, ec2, autoScaling, http: httpRequest, clock: systemClock, log });
+  return processEvent(event, Date.now() + context.getRemainingTimeInMillis(), {
+    config,
+    ec2,
+    autoScaling,
+    dynamodb,
+    ecs,
+    // Lambda's retries of an async event keep its request id: the nonce tells the attempts apart.
+    invocationId: `${context.awsRequestId}/${randomUUID()}`,
+    http: httpRequest,
+    clock: systemClock,
+    log,
+  });
 }

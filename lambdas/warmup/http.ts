@@ -5,6 +5,8 @@ export interface HttpResult {
   readonly status: number | undefined;
   readonly latencyMs: number;
   readonly error?: string;
+  /** Response headers, names in lower case as Node gives them. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface HttpRequest {
@@ -28,9 +30,9 @@ export type HttpClient = (req: HttpRequest) => Promise<HttpResult>;
 export const httpRequest: HttpClient = (req) =>
   new Promise((resolve) => {
     const started = performance.now();
-    const finish = (status: number | undefined, error?: string) => {
+    const finish = (status: number | undefined, error?: string, headers?: HttpResult["headers"]) => {
       clearTimeout(timer);
-      resolve({ status, latencyMs: performance.now() - started, ...(error ? { error } : {}) });
+      resolve({ status, latencyMs: performance.now() - started, ...(error ? { error } : {}), ...(headers ? { headers } : {}) });
     };
     const headers: Record<string, string | number> = { connection: "close" };
     if (req.body !== undefined) {
@@ -39,8 +41,8 @@ export const httpRequest: HttpClient = (req) =>
     }
     const outgoing = request({ host: req.host, port: req.port, path: req.path, method: req.method, headers, agent: false }, (res) => {
       res.on("data", () => undefined);
-      res.on("end", () => finish(res.statusCode));
-      res.on("error", (e) => finish(res.statusCode, e.message));
+      res.on("end", () => finish(res.statusCode, undefined, res.headers));
+      res.on("error", (e) => finish(res.statusCode, e.message, res.headers));
     });
     const timer = setTimeout(() => {
       outgoing.destroy();

@@ -26,11 +26,12 @@ export function isWaiting(state: string): boolean {
   return state.endsWith("Pending:Wait");
 }
 
+/** Without a token (a reconciler's run), Auto Scaling acts on the instance's open action of this hook. */
 function actionIdentity(action: LifecycleAction) {
   return {
     AutoScalingGroupName: action.groupName,
     LifecycleHookName: action.hookName,
-    LifecycleActionToken: action.token,
+    ...(action.token === undefined ? {} : { LifecycleActionToken: action.token }),
     InstanceId: action.instanceId,
   };
 }
@@ -58,10 +59,24 @@ export function recordHeartbeat(autoScaling: AutoScalingClient, action: Lifecycl
   return onActiveAction(() => autoScaling.send(command), "recorded");
 }
 
-/** The instance's private IPv4 address: the Lambda runs in the VPC and never uses public names. */
-export async function privateIpOf(ec2: EC2Client, instanceId: string): Promise<string> {
+/** What the function needs of the launched instance. */
+export interface InstanceFacts {
+  /** Private IPv4 address: the Lambda runs in the VPC and never uses public names. */
+  readonly privateIp: string;
+  readonly instanceType: string | undefined;
+  /** vCPUs from CpuOptions (cores x threads per core); undefined when EC2 did not say. */
+  readonly vcpus: number | undefined;
+}
+
+/**
+ * Reads the instance as it was really launched: a mixed-instances or resized fleet runs other
+ * types than the one it was planned with, and the worker count follows the vCPUs.
+ */
+export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<InstanceFacts> {
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   if (!instance?.PrivateIpAddress) throw new Error(`instance ${instanceId} has no private IP address (state: ${instance?.State?.Name ?? "not found"})`);
-  return instance.PrivateIpAddress;
+  const { CoreCount: cores, ThreadsPerCore: threads } = instance.CpuOptions ?? {};
+  const vcpus = cores !== undefined && cores > 0 ? cores * (threads !== undefined && threads > 0 ? threads : 1) : undefined;
+  return { privateIp: instance.PrivateIpAddress, instanceType: instance.InstanceType, vcpus };
 }

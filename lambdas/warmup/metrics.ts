@@ -1,3 +1,5 @@
+import { Coverage } from "./warmup";
+
 /** Final result of one lifecycle event. */
 export type Outcome = "warmed" | "prepared" | "incomplete" | "abandoned" | "skipped" | "ignored";
 
@@ -10,6 +12,8 @@ export interface WarmupMetrics {
   readonly coldLatencyMs: number | undefined;
   readonly warmLatencyMs: number | undefined;
   readonly healthWaitMs: number;
+  /** Present when the instance was warmed. */
+  readonly coverage?: Coverage;
 }
 
 /**
@@ -26,7 +30,8 @@ export function metricsDocument(namespace: string, groupName: string, m: WarmupM
   };
   if (m.coldLatencyMs !== undefined) values.ColdLatencyMs = Math.round(m.coldLatencyMs);
   if (m.warmLatencyMs !== undefined) values.WarmLatencyMs = Math.round(m.warmLatencyMs);
-  const units: Record<string, string> = { Requests: "Count", Rounds: "Count" };
+  Object.assign(values, coverageValues(m.coverage));
+  const units: Record<string, string> = { Requests: "Count", Rounds: "Count", WorkersExpected: "Count", WorkersSeen: "Count", Coverage: "Percent", CoverageUnverified: "Count" };
   return JSON.stringify({
     _aws: {
       Timestamp: now,
@@ -41,6 +46,21 @@ export function metricsDocument(namespace: string, groupName: string, m: WarmupM
     AutoScalingGroupName: groupName,
     Destination: m.destination,
     Outcome: m.outcome,
+    ...(m.coverage ? { CoverageMode: m.coverage.mode } : {}),
     ...values,
   });
+}
+
+/**
+ * Coverage as metrics: distinct workers seen against those expected, or, without a worker header,
+ * a CoverageUnverified count that an alarm or dashboard can show.
+ */
+function coverageValues(coverage: Coverage | undefined): Record<string, number> {
+  if (coverage === undefined) return {};
+  if (coverage.workersSeen === undefined) return { WorkersExpected: coverage.workersExpected, CoverageUnverified: 1 };
+  return {
+    WorkersExpected: coverage.workersExpected,
+    WorkersSeen: coverage.workersSeen,
+    Coverage: Math.round((100 * Math.min(coverage.workersSeen, coverage.workersExpected)) / coverage.workersExpected),
+  };
 }

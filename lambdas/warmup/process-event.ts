@@ -1,10 +1,14 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { ClaimResult, claimInstance } from "./claim";
 import { Clock } from "./clock";
-import { IncompleteAction, WarmupConfig, warmupRequestOf } from "./config";
+import { decideEcsHost } from "./ecs-host";
+import { IncompleteAction, WarmupConfig, warmupPolicyFor, warmupRequestOf } from "./config";
 import { Destination, LifecycleAction, parseLifecycleEvent } from "./event";
 import { HttpClient } from "./http";
-import { LifecycleResult, completeAction, isWaiting, lifecycleState, privateIpOf, recordHeartbeat } from "./lifecycle";
+import { LifecycleResult, InstanceFacts, completeAction, describeInstance, isWaiting, lifecycleState, recordHeartbeat } from "./lifecycle";
 import { Logger } from "../shared/logger";
 import { Outcome, metricsDocument } from "./metrics";
 import { Endpoint, waitForHealth } from "./readiness";
@@ -17,6 +21,12 @@ export interface Dependencies {
   readonly http: HttpClient;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Client of the claims table (config.claimsTable). @default - no leases */
+  readonly dynamodb?: DynamoDBClient;
+  /** This invocation's id: the owner of the lease it takes. */
+  readonly invocationId?: string;
+  /** ECS client, for config.mode ECS_HOST. @default - none: ECS_HOST events are abandoned */
+  readonly ecs?: ECSClient;
 }
 
 export interface EventResult {
@@ -57,8 +67,42 @@ export async function processEvent(event: unknown, deadline: number, deps: Depen
     log.warn("event ignored", { ...context, reason });
     return { outcome: "ignored", reason };
   }
-  log.info("lifecycle action received", context);
+  log.info("lifecycle action received", { ...context, reconciled: action.token === undefined });
 
+  // The lease comes before the state check: a run that finds the action still open then knows
+  // that no other run is deciding it, and one that took the lease after another's completion
+  // sees the instance no longer waiting.
+  const claim = await claimFor(deps, action, deadline);
+  if (claim.kind === "held-elsewhere") {
+    const reason = "warmup in progress elsewhere: another run holds this instance's lease";
+    log.info("nothing to do", { ...context, reason });
+    return { outcome: "skipped", reason };
+  }
+  // Unleased by configuration is normal; a configured table that cannot be reached is not.
+  if (claim.kind === "off") log[config.claimsTable === undefined ? "info" : "warn"]("going ahead without a lease", { ...context, reason: claim.reason });
+  try {
+    return await handleClaimed(deps, action, deadline, started);
+  } finally {
+    if (claim.kind === "claimed") await claim.release().catch((error: Error) => log.warn("could not release the lease; it lapses by itself", { ...context, error: error.message }));
+  }
+}
+
+/** The lease on the instance, held until the function's deadline plus a margin. */
+function claimFor(deps: Dependencies, action: LifecycleAction, deadline: number): Promise<ClaimResult> {
+  if (deps.dynamodb === undefined) return Promise.resolve({ kind: "off", reason: "no claims table client" });
+  return claimInstance(deps.dynamodb, {
+    table: deps.config.claimsTable,
+    instanceId: action.instanceId,
+    owner: deps.invocationId ?? `warmup-${deps.clock.now()}`,
+    now: deps.clock.now(),
+    // A function killed at its timeout never releases: the lease lapses a minute later.
+    expiresAt: deadline + 60_000,
+  });
+}
+
+async function handleClaimed(deps: Dependencies, action: LifecycleAction, deadline: number, started: number): Promise<EventResult> {
+  const { config, log, clock } = deps;
+  const context = { instanceId: action.instanceId, group: action.groupName, origin: action.origin, destination: action.destination };
   const skip = await alreadyHandled(deps, action);
   if (skip) {
     log.info("nothing to do", { ...context, reason: skip });
@@ -96,6 +140,7 @@ export async function processEvent(event: unknown, deadline: number, deps: Depen
       requests: decision.warmup?.requests ?? 0,
       rounds: decision.warmup?.rounds ?? 0,
       coldLatencyMs: decision.warmup?.coldLatencyMs,
+      coverage: decision.warmup?.coverage,
       warmLatencyMs: decision.warmup?.warmLatencyMs,
     }),
   );
@@ -118,7 +163,9 @@ async function alreadyHandled(deps: Dependencies, action: LifecycleAction): Prom
 
 async function decide(deps: Dependencies, action: LifecycleAction, finishBy: number): Promise<Decision> {
   const { config, clock, http } = deps;
-  const ip = await privateIpOf(deps.ec2, action.instanceId);
+  if (config.mode === "ECS_HOST") return decideForEcsHost(deps, action, finishBy);
+  const instance = await describeInstance(deps.ec2, action.instanceId);
+  const ip = instance.privateIp;
   const endpoint: Endpoint = { host: ip, port: config.port };
   const health = await waitForHealth(http, clock, endpoint, config.healthPath, config.healthRequestTimeoutMs, Math.min(finishBy, clock.now() + config.healthDeadlineMs));
   if (!health.healthy) {
@@ -132,11 +179,32 @@ async function decide(deps: Dependencies, action: LifecycleAction, finishBy: num
   if (action.destination === Destination.WARM_POOL) {
     return { result: "CONTINUE", outcome: "prepared", reason: "set-up done; the instance stops into the warm pool, so its memory is not warmed", healthWaitMs: health.waitedMs };
   }
-  const warmup = await warmWorkers(http, clock, endpoint, warmupRequestOf(config), config, finishBy);
+  const workers = expectedWorkers(config, instance);
+  deps.log.info("warming", { instanceId: action.instanceId, instanceType: instance.instanceType, vcpus: instance.vcpus, expectedWorkers: workers.count, workersFrom: workers.source });
+  const warmup = await warmWorkers(http, clock, endpoint, warmupRequestOf(config), warmupPolicyFor(config, workers.count), finishBy);
   const base = { reason: warmup.reason, healthWaitMs: health.waitedMs, warmup };
   if (warmup.status === "warm") return { ...base, result: "CONTINUE", outcome: "warmed" };
   if (warmup.status === "failing") return { ...base, result: "ABANDON", outcome: "abandoned" };
   return { ...base, result: config.onIncomplete === IncompleteAction.ABANDON ? "ABANDON" : "CONTINUE", outcome: "incomplete" };
+}
+
+/** An ECS host has no server of its own to warm: its tasks warm themselves behind their health checks. */
+async function decideForEcsHost(deps: Dependencies, action: LifecycleAction, finishBy: number): Promise<Decision> {
+  const { config, clock } = deps;
+  if (deps.ecs === undefined || config.ecsCluster === undefined) throw new Error("ECS_HOST mode without an ECS client or cluster");
+  const deadline = Math.min(finishBy, clock.now() + config.healthDeadlineMs);
+  const host = await decideEcsHost({ ecs: deps.ecs, ec2: deps.ec2, clock }, config.ecsCluster, action, deadline);
+  return { result: host.result, outcome: host.outcome, reason: host.reason, healthWaitMs: host.waitedMs };
+}
+
+/**
+ * Workers the server runs: the configured count, or one per vCPU of the instance as the example
+ * server does, or the count planned from the fleet's type when EC2 did not report the CPUs.
+ */
+function expectedWorkers(config: WarmupConfig, instance: InstanceFacts): { count: number; source: "configured" | "vcpus" | "fleet-type" } {
+  if (config.workers !== undefined) return { count: config.workers, source: "configured" };
+  if (instance.vcpus !== undefined) return { count: instance.vcpus, source: "vcpus" };
+  return { count: config.fallbackWorkers, source: "fleet-type" };
 }
 
 function startHeartbeats(deps: Dependencies, action: LifecycleAction): () => void {
@@ -153,6 +221,8 @@ function warmupFields(report: WarmupReport): Record<string, unknown> {
     rounds: report.rounds,
     requests: report.requests,
     failedRequests: report.failedRequests,
+    notReadyMs: Math.round(report.notReadyMs),
+    coverage: report.coverage,
     warmLatencyMs: round(report.warmLatencyMs),
     coldLatencyMs: round(report.coldLatencyMs),
     latencyMs: report.latencyMs && {

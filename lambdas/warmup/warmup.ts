@@ -10,21 +10,45 @@ export interface WarmupRequest {
   readonly requestTimeoutMs: number;
 }
 
-export interface WarmupPolicy {
-  /** Requests sent at once in each round; at least the number of worker processes. */
-  readonly concurrency: number;
+/** How warmup judges the server; the same for every instance. */
+export interface WarmupRules {
   /** Consecutive rounds without a cold-looking response needed to call the workers warm. */
   readonly cleanRounds: number;
   /** A response slower than coldFactor x warm latency (and warm + tolerance) counts as cold. */
   readonly coldFactor: number;
   readonly coldToleranceMs: number;
-  /** Request budget. */
+  /** How long rounds with failed requests may go on before the server counts as failing. */
+  readonly notReadyWindowMs: number;
+  /** Longest pause between failed rounds, a Retry-After included. */
+  readonly maxBackoffMs: number;
+  /** Lower-case response header naming the worker that answered; undefined: not observable. */
+  readonly workerIdHeader: string | undefined;
+}
+
+/** The rules plus what depends on the instance: its workers, the round width and the budget. */
+export interface WarmupPolicy extends WarmupRules {
+  /** Requests sent at once in each round; at least the number of worker processes. */
+  readonly concurrency: number;
+  /** Request budget, spent by rounds the server answered in full. */
   readonly maxRequests: number;
-  /** Consecutive rounds with failed requests before the server counts as failing. */
-  readonly maxFailedRounds: number;
+  /** Distinct workers that must answer before the instance counts as warm. */
+  readonly expectedWorkers: number;
 }
 
 export type WarmupStatus = "warm" | "failing" | "incomplete";
+
+/**
+ * How coverage was judged: "worker-header" counts the distinct workers named by the header;
+ * "latency-only" had no such header, so it cannot tell whether every worker answered.
+ */
+export type CoverageMode = "worker-header" | "latency-only";
+
+export interface Coverage {
+  readonly mode: CoverageMode;
+  /** Distinct workers that answered 2xx; undefined in latency-only mode. */
+  readonly workersSeen: number | undefined;
+  readonly workersExpected: number;
+}
 
 export interface WarmupReport {
   readonly status: WarmupStatus;
@@ -32,6 +56,9 @@ export interface WarmupReport {
   readonly rounds: number;
   readonly requests: number;
   readonly failedRequests: number;
+  /** Time spent in rounds with failed requests and the pauses after them. */
+  readonly notReadyMs: number;
+  readonly coverage: Coverage;
   /** Estimated latency of a warm worker: the lowest round median seen. */
   readonly warmLatencyMs: number | undefined;
   /** Slowest successful response: what a user would have waited for a cold worker. */
@@ -44,6 +71,10 @@ interface Round {
   readonly maxMs: number;
   readonly medianMs: number;
 }
+
+const FIRST_BACKOFF_MS = 500;
+/** Statuses a server gives while it starts: a proxy before its app server, an app loading its model. */
+const NOT_READY_STATUSES = new Set([502, 503, 504]);
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -62,10 +93,20 @@ function isSuccess(r: HttpResult): boolean {
  * fixed number of requests: a worker that never accepts a connection during warmup stays cold.
  * So requests go out in rounds, each `concurrency` wide (at least N) on fresh connections, all at
  * once: idle cold workers pick them up alongside warm ones, and a cold one shows as a slow
- * response. Warmup ends after `cleanRounds` consecutive rounds in which every request succeeded
- * and none was slower than coldFactor x the warm latency (plus a tolerance). The warm latency is
- * the lowest round median so far, so every earlier round is judged again whenever a faster
- * round appears: a first round in which every worker was cold is never mistaken for warm.
+ * response. The warm latency is the lowest round median so far, so every earlier round is judged
+ * again whenever a faster round appears: a first round in which every worker was cold is never
+ * mistaken for warm.
+ *
+ * Warm needs both: `cleanRounds` consecutive rounds in which every request succeeded and none was
+ * slower than coldFactor x the warm latency (plus a tolerance), and `expectedWorkers` distinct
+ * workers named by the worker header (a worker that answered an inference has its model). Latency
+ * alone cannot see a worker that never got a request (threaded servers, keep-alive proxies), so
+ * without the header the best outcome is "incomplete", stated as latency-only coverage.
+ *
+ * Failed requests mean "not ready yet" for a while: a proxy answering 502 before its app server
+ * is up, an app answering 503 while it loads. Rounds pause with exponential backoff (or the
+ * server's Retry-After), and the server counts as failing only after `notReadyWindowMs` of
+ * uninterrupted failures.
  */
 export async function warmWorkers(
   http: HttpClient,
@@ -77,11 +118,20 @@ export async function warmWorkers(
 ): Promise<WarmupReport> {
   const rounds: Round[] = [];
   const latencies: number[] = [];
+  const workers = new Set<string>();
+  let headerSeen = false;
   let requests = 0;
+  let spent = 0;
   let failedRequests = 0;
-  let failedRoundsInARow = 0;
+  let notReadyMs = 0;
+  let failingSince: number | undefined;
+  let backoffMs = FIRST_BACKOFF_MS;
   let warmLatencyMs: number | undefined;
 
+  const coverage = (): Coverage =>
+    headerSeen
+      ? { mode: "worker-header", workersSeen: workers.size, workersExpected: policy.expectedWorkers }
+      : { mode: "latency-only", workersSeen: undefined, workersExpected: policy.expectedWorkers };
   const report = (status: WarmupStatus, reason: string): WarmupReport => {
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
@@ -90,6 +140,8 @@ export async function warmWorkers(
       rounds: rounds.length,
       requests,
       failedRequests,
+      notReadyMs,
+      coverage: coverage(),
       warmLatencyMs,
       coldLatencyMs: sorted.length > 0 ? sorted[sorted.length - 1] : undefined,
       latencyMs:
@@ -98,10 +150,13 @@ export async function warmWorkers(
           : undefined,
     };
   };
+  const incomplete = (why: string) => report("incomplete", `${why}; ${coverageText(coverage(), policy.workerIdHeader)}`);
 
-  while (requests + policy.concurrency <= policy.maxRequests) {
+  for (;;) {
     const remaining = deadline - clock.now();
-    if (remaining <= 0) return report("incomplete", "deadline reached before the workers looked warm");
+    if (remaining <= 0) return incomplete("deadline reached before the instance looked warm");
+    if (spent + policy.concurrency > policy.maxRequests) return incomplete(`request budget of ${policy.maxRequests} spent`);
+    const roundStarted = clock.now();
     const timeoutMs = Math.max(1, Math.min(request.requestTimeoutMs, remaining));
     const results = await Promise.all(
       Array.from({ length: policy.concurrency }, () =>
@@ -109,30 +164,78 @@ export async function warmWorkers(
       ),
     );
     requests += results.length;
-    const succeeded = results.filter(isSuccess).map((r) => r.latencyMs);
-    latencies.push(...succeeded);
+    const succeeded = results.filter(isSuccess);
+    latencies.push(...succeeded.map((r) => r.latencyMs));
+    for (const id of succeeded.map((r) => workerIdOf(r, policy.workerIdHeader))) {
+      if (id === undefined) continue;
+      headerSeen = true;
+      workers.add(id);
+    }
     failedRequests += results.length - succeeded.length;
 
     if (succeeded.length < results.length) {
       rounds.push({ ok: false, maxMs: Infinity, medianMs: Infinity });
-      failedRoundsInARow += 1;
-      if (failedRoundsInARow >= policy.maxFailedRounds) {
-        const sample = results.find((r) => !isSuccess(r));
-        const problem = sample?.status !== undefined ? `HTTP ${sample.status}` : (sample?.error ?? "no response");
-        return report("failing", `server kept failing: ${failedRoundsInARow} rounds in a row had failed requests (last: ${problem})`);
+      failingSince ??= roundStarted;
+      const failing = failureOf(results);
+      if (clock.now() - failingSince >= policy.notReadyWindowMs) {
+        notReadyMs += clock.now() - roundStarted;
+        return report("failing", `warmup requests kept failing for ${seconds(clock.now() - failingSince)} (window ${seconds(policy.notReadyWindowMs)}; last: ${failing.problem})`);
       }
+      const pause = Math.min(Math.max(backoffMs, failing.retryAfterMs ?? 0), policy.maxBackoffMs, deadline - clock.now());
+      if (pause > 0) await clock.sleep(pause);
+      notReadyMs += clock.now() - roundStarted;
+      backoffMs = Math.min(backoffMs * 2, policy.maxBackoffMs);
       continue;
     }
-    failedRoundsInARow = 0;
-    const sorted = [...succeeded].sort((a, b) => a - b);
+    failingSince = undefined;
+    backoffMs = FIRST_BACKOFF_MS;
+    spent += results.length;
+    const sorted = succeeded.map((r) => r.latencyMs).sort((a, b) => a - b);
     const round: Round = { ok: true, maxMs: sorted[sorted.length - 1], medianMs: percentile(sorted, 50) };
     rounds.push(round);
     warmLatencyMs = Math.min(warmLatencyMs ?? Infinity, round.medianMs);
-    if (cleanStreak(rounds, warmLatencyMs, policy) >= policy.cleanRounds) {
-      return report("warm", `${policy.cleanRounds} consecutive rounds of ${policy.concurrency} requests without a cold response`);
+    if (cleanStreak(rounds, warmLatencyMs, policy) < policy.cleanRounds) continue;
+    if (!headerSeen) return incomplete(`${policy.cleanRounds} consecutive rounds of ${policy.concurrency} requests without a cold response`);
+    if (workers.size >= policy.expectedWorkers) {
+      return report("warm", `${workers.size} of ${policy.expectedWorkers} workers answered and ${policy.cleanRounds} consecutive rounds of ${policy.concurrency} requests had no cold response`);
     }
   }
-  return report("incomplete", `request budget of ${policy.maxRequests} spent before ${policy.cleanRounds} clean rounds in a row`);
+}
+
+function coverageText(coverage: Coverage, header: string | undefined): string {
+  if (coverage.mode === "worker-header") return `${coverage.workersSeen} of ${coverage.workersExpected} workers answered`;
+  const why = header === undefined ? "the worker header is turned off" : `no response carried the ${header} header`;
+  return `coverage of the ${coverage.workersExpected} expected workers unverified (${why}): latency alone cannot see a worker that got no request`;
+}
+
+function workerIdOf(result: HttpResult, header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = result.headers?.[header];
+  const id = Array.isArray(value) ? value[0] : value;
+  return id === undefined || id === "" ? undefined : id;
+}
+
+/** What went wrong in a round, and the longest Retry-After (in seconds or as a date) it asked for. */
+function failureOf(results: readonly HttpResult[]): { problem: string; retryAfterMs: number | undefined } {
+  const failed = results.filter((r) => !isSuccess(r));
+  // A real error (400, 500) says more than a "not ready" answer from the same round.
+  const sample = failed.find((r) => r.status !== undefined && !NOT_READY_STATUSES.has(r.status)) ?? failed[0];
+  const kind = sample.status === undefined || NOT_READY_STATUSES.has(sample.status) ? "not ready" : "error";
+  const problem = `${kind}: ${sample.status !== undefined ? `HTTP ${sample.status}` : (sample.error ?? "no response")}, ${failed.length} of ${results.length} requests failed`;
+  const waits = failed.map((r) => retryAfterMs(r.headers?.["retry-after"])).filter((ms): ms is number => ms !== undefined);
+  return { problem, retryAfterMs: waits.length > 0 ? Math.max(...waits) : undefined };
+}
+
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === "") return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function coldThreshold(warmLatencyMs: number, policy: WarmupPolicy): number {

@@ -195,3 +195,15 @@ export function requireLogRetentionDays(scope: ValidationScope, prop: string, da
   const nearest = LOG_RETENTION_DAYS.reduce((best, value) => (Math.abs(value - days) < Math.abs(best - days) ? value : best));
   throw new PropValidationError(scope, prop, days, `one of ${LOG_RETENTION_DAYS.join(", ")}`, `use ${nearest}`);
 }
+
+/** A managed prefix list id known at synth time: "pl-" and 8 or 17 hexadecimal digits. */
+export function requirePrefixListId(scope: ValidationScope, prop: string, id: string): void {
+  if (!isUnresolved(id) && /^pl-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) return;
+  throw new PropValidationError(
+    scope,
+    prop,
+    id,
+    'a literal managed prefix list id: "pl-" followed by 8 or 17 hexadecimal digits',
+    "copy the id from the VPC console's Managed prefix lists page or `aws ec2 describe-managed-prefix-lists`",
+  );
+}

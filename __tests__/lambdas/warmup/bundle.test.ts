@@ -15,7 +15,7 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-/** An HTTP server whose first `coldRequests` predictions are slow, like models loading. */
+/** An HTTP server of four workers, named in X-Worker-Id, whose first `coldRequests` predictions are slow, like models loading. */
 async function startServer(options: { healthy: boolean; coldRequests?: number }): Promise<FakeServer> {
   const paths: string[] = [];
   let predictions = 0;
@@ -28,7 +28,8 @@ async function startServer(options: { healthy: boolean; coldRequests?: number })
         return;
       }
       predictions += 1;
-      setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end('{"label":1}'), predictions <= (options.coldRequests ?? 0) ? 400 : 5);
+      const headers = { "content-type": "application/json", "x-worker-id": `w${predictions % 4}` };
+      setTimeout(() => res.writeHead(200, headers).end('{"label":1}'), predictions <= (options.coldRequests ?? 0) ? 400 : 5);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -99,7 +100,8 @@ describe("built warmup bundle (dist/lambdas/warmup/index.js)", () => {
     } finally {
       await server.close();
     }
-  });
+    // Two cold starts of the bundle.
+  }, 15_000);
 
   test("GIVEN a completion racing another delivery WHEN Auto Scaling answers ValidationError THEN the bundle treats it as done", async () => {
     arrange("Pending:Wait");

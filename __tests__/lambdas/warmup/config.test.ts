@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, IncompleteAction, loadConfig } from "../../../lambdas/warmup/config";
+import { ConfigError, IncompleteAction, loadConfig, warmupPolicyFor } from "../../../lambdas/warmup/config";
 
 const bundleDir = mkdtempSync(join(tmpdir(), "warmup-config-"));
 writeFileSync(join(bundleDir, "payload.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
@@ -16,12 +16,16 @@ describe("loadConfig", () => {
       warmupPath: "/predict",
       method: "POST",
       contentType: "application/json",
-      concurrency: 8,
+      workers: undefined,
+      fallbackWorkers: 4,
+      concurrency: undefined,
       cleanRounds: 2,
       coldFactor: 3,
       coldToleranceMs: 100,
-      maxRequests: 80,
-      maxFailedRounds: 3,
+      maxRequests: undefined,
+      notReadyWindowMs: 300_000,
+      maxBackoffMs: 10_000,
+      workerIdHeader: "x-worker-id",
       requestTimeoutMs: 60_000,
       healthRequestTimeoutMs: 2_000,
       healthDeadlineMs: 600_000,
@@ -44,12 +48,16 @@ describe("loadConfig", () => {
         WARMUP_METHOD: "put",
         WARMUP_BODY: '{"x":1}',
         WARMUP_CONTENT_TYPE: "text/plain",
+        WARMUP_WORKERS: "12",
+        WARMUP_FALLBACK_WORKERS: "8",
         WARMUP_CONCURRENCY: "64",
         WARMUP_CLEAN_ROUNDS: "3",
         WARMUP_COLD_FACTOR: "2.5",
         WARMUP_COLD_TOLERANCE_MS: "50",
         WARMUP_MAX_REQUESTS: "1000",
-        WARMUP_MAX_FAILED_ROUNDS: "5",
+        WARMUP_NOT_READY_WINDOW_SECONDS: "120",
+        WARMUP_MAX_BACKOFF_SECONDS: "4",
+        WARMUP_WORKER_ID_HEADER: "X-Served-By",
         WARMUP_REQUEST_TIMEOUT_SECONDS: "30",
         WARMUP_HEALTH_TIMEOUT_SECONDS: "3",
         WARMUP_HEALTH_DEADLINE_SECONDS: "300",
@@ -68,12 +76,16 @@ describe("loadConfig", () => {
       warmupPath: "/v1/infer",
       method: "PUT",
       contentType: "text/plain",
+      workers: 12,
+      fallbackWorkers: 8,
       concurrency: 64,
       cleanRounds: 3,
       coldFactor: 2.5,
       coldToleranceMs: 50,
       maxRequests: 1000,
-      maxFailedRounds: 5,
+      notReadyWindowMs: 120_000,
+      maxBackoffMs: 4_000,
+      workerIdHeader: "x-served-by",
       requestTimeoutMs: 30_000,
       healthRequestTimeoutMs: 3_000,
       healthDeadlineMs: 300_000,
@@ -85,6 +97,20 @@ describe("loadConfig", () => {
       awsRequestTimeoutMs: 2_500,
     });
     expect(config.body?.toString()).toBe('{"x":1}');
+  });
+
+  test("GIVEN an empty worker header WHEN loaded THEN coverage is off, unlike an unset one", () => {
+    expect(loadConfig({ WARMUP_WORKER_ID_HEADER: "" }, bundleDir).workerIdHeader).toBeUndefined();
+  });
+
+  test.each([
+    ["defaults, 16 vCPUs", {}, 16, { concurrency: 32, maxRequests: 960, expectedWorkers: 16 }],
+    ["defaults, 4 vCPUs", {}, 4, { concurrency: 8, maxRequests: 240, expectedWorkers: 4 }],
+    ["a round narrower than the workers", { WARMUP_CONCURRENCY: "8" }, 16, { concurrency: 16, maxRequests: 480 }],
+    ["a wider configured round", { WARMUP_CONCURRENCY: "40" }, 16, { concurrency: 40, maxRequests: 1200 }],
+    ["a budget below one round", { WARMUP_MAX_REQUESTS: "10" }, 16, { concurrency: 32, maxRequests: 32 }],
+  ])("GIVEN %s WHEN the policy for an instance is made THEN rounds follow its workers", (_label, env, workers, expected) => {
+    expect(warmupPolicyFor(loadConfig(env, bundleDir), workers)).toMatchObject(expected);
   });
 
   test("GIVEN GET WHEN loaded THEN there is no body, not even the default", () => {
@@ -102,6 +128,9 @@ describe("loadConfig", () => {
     [{ WARMUP_PATH: "predict" }, /WARMUP_PATH="predict"/],
     [{ WARMUP_METHOD: "DELETE" }, /WARMUP_METHOD="DELETE" must be one of GET, POST, PUT/],
     [{ WARMUP_CONCURRENCY: "2.5" }, /WARMUP_CONCURRENCY="2.5" must be an integer/],
+    [{ WARMUP_WORKERS: "0" }, /WARMUP_WORKERS="0" must be an integer from 1 to 1024/],
+    [{ WARMUP_NOT_READY_WINDOW_SECONDS: "1" }, /WARMUP_NOT_READY_WINDOW_SECONDS="1" must be an integer from 5 to 3600/],
+    [{ WARMUP_WORKER_ID_HEADER: "X Worker" }, /WARMUP_WORKER_ID_HEADER="X Worker" must be an HTTP header name/],
     [{ WARMUP_COLD_FACTOR: "1" }, /WARMUP_COLD_FACTOR="1" must be a number from 1.1 to 100/],
     [{ WARMUP_ON_INCOMPLETE: "RETRY" }, /WARMUP_ON_INCOMPLETE="RETRY" must be one of CONTINUE, ABANDON/],
     [{ WARMUP_HEARTBEAT_INTERVAL_SECONDS: "1" }, /WARMUP_HEARTBEAT_INTERVAL_SECONDS="1"/],

@@ -7,7 +7,7 @@ import {
   DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
-import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, EC2Client, Instance } from "@aws-sdk/client-ec2";
 import { IncompleteAction, WarmupConfig, loadConfig } from "../../../lambdas/warmup/config";
 import { HttpRequest, HttpResult } from "../../../lambdas/warmup/http";
 import { processEvent } from "../../../lambdas/warmup/process-event";
@@ -22,7 +22,17 @@ function noActiveAction(): AutoScalingServiceException {
   return new AutoScalingServiceException({ name: "ValidationError", $fault: "client", $metadata: {}, message: `No active Lifecycle Action found with token ${TOKEN}` });
 }
 
-function setup(options: { state?: string | null; respond?: (req: HttpRequest, call: number) => Partial<HttpResult>; config?: Record<string, string>; lambdaMs?: number } = {}) {
+interface SetupOptions {
+  readonly state?: string | null;
+  /** The server; every answer names worker w<call mod 4> unless it sets its own headers. */
+  readonly respond?: (req: HttpRequest, call: number) => Partial<HttpResult>;
+  readonly config?: Record<string, string>;
+  readonly lambdaMs?: number;
+  /** What DescribeInstances says beyond id and address. */
+  readonly instance?: Partial<Instance>;
+}
+
+function setup(options: SetupOptions = {}) {
   autoScalingMock.reset();
   ec2Mock.reset();
   const state = options.state === undefined ? "Pending:Wait" : options.state;
@@ -31,9 +41,10 @@ function setup(options: { state?: string | null; respond?: (req: HttpRequest, ca
     .resolves({ AutoScalingInstances: state === null ? [] : [{ InstanceId: INSTANCE, LifecycleState: state, AutoScalingGroupName: "fleet", AvailabilityZone: "us-east-1a", HealthStatus: "HEALTHY", ProtectedFromScaleIn: false }] });
   autoScalingMock.on(CompleteLifecycleActionCommand).resolves({});
   autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
-  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE, PrivateIpAddress: "10.0.1.5", PublicDnsName: "ec2-public.example" }] }] });
+  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE, PrivateIpAddress: "10.0.1.5", PublicDnsName: "ec2-public.example", ...options.instance }] }] });
   const clock = new FakeClock();
-  const http = fakeHttp(clock, options.respond ?? (() => ({ status: 200, latencyMs: 20 })));
+  const respond = options.respond ?? (() => ({ status: 200, latencyMs: 20 }));
+  const http = fakeHttp(clock, (req, call) => ({ headers: { "x-worker-id": `w${call % 4}` }, ...respond(req, call) }));
   const log = memoryLogger();
   const config: WarmupConfig = loadConfig({ WARMUP_CONCURRENCY: "4", WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", ...options.config }, __dirname);
   const deps = { config, ec2: new EC2Client({}), autoScaling: new AutoScalingClient({}), http, clock, log };
@@ -184,11 +195,56 @@ describe("processEvent", () => {
       expect(abandoned.clock.now() - 1_700_000_000_000).toBeLessThanOrEqual(90_000);
     });
 
+    test("GIVEN a proxy whose /health answers while /predict gives 502 for a minute WHEN processed THEN it waits for the app and warms instead of abandoning", async () => {
+      const { run, clock } = setup({
+        respond: (req) => (req.path === "/predict" && clock.now() < 1_700_000_060_000 ? { status: 502, latencyMs: 2 } : { status: 200, latencyMs: 20 }),
+      });
+      const result = await run(lifecycleEvent());
+      expect(result).toMatchObject({ outcome: "warmed", result: "CONTINUE" });
+      expect(result.warmup?.notReadyMs).toBeGreaterThanOrEqual(60_000);
+    });
+
     test("GIVEN the instance cannot be described WHEN processed THEN it abandons instead of leaving it waiting", async () => {
       const { run } = setup();
       ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
       const result = await run(lifecycleEvent());
       expect(result).toMatchObject({ outcome: "abandoned", result: "ABANDON", reason: expect.stringMatching(/no private IP address/) });
+    });
+  });
+
+  describe("the instance's real size", () => {
+    // A fleet planned on c6i.2xlarge (8 vCPUs) that launched a c6i.4xlarge override.
+    const planned = { WARMUP_FALLBACK_WORKERS: "8", WARMUP_CONCURRENCY: "" };
+    const c6i4xlarge: Partial<Instance> = { InstanceType: "c6i.4xlarge", CpuOptions: { CoreCount: 8, ThreadsPerCore: 2 } };
+    const sixteenWorkers = (_req: HttpRequest, call: number): Partial<HttpResult> => ({ status: 200, latencyMs: 20, headers: { "x-worker-id": `w${call % 16}` } });
+
+    test("GIVEN an instance of another type than the fleet's primary one WHEN processed THEN it expects one worker per vCPU it really has and sends rounds twice that wide", async () => {
+      const { run, http, log } = setup({ config: planned, instance: c6i4xlarge, respond: sixteenWorkers });
+      const result = await run(lifecycleEvent());
+      expect(result).toMatchObject({ outcome: "warmed", warmup: { coverage: { mode: "worker-header", workersSeen: 16, workersExpected: 16 } } });
+      expect(warmRequests(http.calls)).toHaveLength(2 * 32);
+      expect(log.lines).toContainEqual(expect.objectContaining({ message: "warming", instanceType: "c6i.4xlarge", vcpus: 16, expectedWorkers: 16, workersFrom: "vcpus" }));
+    });
+
+    test("GIVEN a configured worker count WHEN the instance has more vCPUs THEN the configured count wins", async () => {
+      const sixWorkers = (_req: HttpRequest, call: number): Partial<HttpResult> => ({ status: 200, latencyMs: 20, headers: { "x-worker-id": `w${call % 6}` } });
+      const { run, http } = setup({ config: { ...planned, WARMUP_WORKERS: "6" }, instance: c6i4xlarge, respond: sixWorkers });
+      const result = await run(lifecycleEvent());
+      expect(result).toMatchObject({ outcome: "warmed", warmup: { coverage: { mode: "worker-header", workersSeen: 6, workersExpected: 6 } } });
+      expect(warmRequests(http.calls)).toHaveLength(2 * 12);
+    });
+
+    test("GIVEN DescribeInstances without CpuOptions WHEN processed THEN the count planned from the fleet's type is used", async () => {
+      const { run, log } = setup({ config: planned, respond: sixteenWorkers });
+      expect((await run(lifecycleEvent())).warmup?.coverage).toMatchObject({ workersExpected: 8 });
+      expect(log.lines).toContainEqual(expect.objectContaining({ message: "warming", vcpus: undefined, expectedWorkers: 8, workersFrom: "fleet-type" }));
+    });
+
+    test("GIVEN fewer workers answering than the instance's vCPUs WHEN the budget runs out THEN it is incomplete and the default puts it in service", async () => {
+      const { run } = setup({ config: planned, instance: c6i4xlarge });
+      const result = await run(lifecycleEvent());
+      expect(result).toMatchObject({ outcome: "incomplete", result: "CONTINUE", warmup: { coverage: { workersSeen: 4, workersExpected: 16 } } });
+      expect(result.reason).toMatch(/4 of 16 workers answered/);
     });
   });
 
@@ -216,7 +272,17 @@ describe("processEvent", () => {
       const emf = JSON.parse(log.raws[0]);
       expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: "Warmfleet/Warmup", Dimensions: [["AutoScalingGroupName"], ["AutoScalingGroupName", "Destination"]] });
       expect(emf).toMatchObject({ AutoScalingGroupName: "fleet", Destination: "AutoScalingGroup", Outcome: "warmed", Requests: 8, Rounds: 2, Outcome_warmed: 1, ColdLatencyMs: 20 });
-      expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(expect.arrayContaining(["DurationMs", "Requests", "ColdLatencyMs", "Outcome_warmed"]));
+      expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(expect.arrayContaining(["DurationMs", "Requests", "ColdLatencyMs", "Outcome_warmed", "Coverage"]));
+      expect(emf).toMatchObject({ CoverageMode: "worker-header", WorkersSeen: 4, WorkersExpected: 4, Coverage: 100 });
+    });
+
+    test("GIVEN a server without the worker header WHEN processed THEN log and metrics say coverage is unverified, and the instance goes in service as incomplete", async () => {
+      const { run, log } = setup({ respond: () => ({ status: 200, latencyMs: 20, headers: {} }) });
+      expect(await run(lifecycleEvent())).toMatchObject({ outcome: "incomplete", result: "CONTINUE" });
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ level: "WARN", message: "lifecycle action completed", coverage: { mode: "latency-only", workersSeen: undefined, workersExpected: 4 }, reason: expect.stringMatching(/unverified/) }),
+      );
+      expect(JSON.parse(log.raws[0])).toMatchObject({ CoverageMode: "latency-only", CoverageUnverified: 1, WorkersExpected: 4, Outcome_incomplete: 1 });
     });
   });
 });

@@ -4,6 +4,7 @@ import { ecsFargatePlanTests } from "./ecs-fargate";
 import { ecsWarmFleetPlanTests } from "./ecs-warm-fleet";
 import { existingVpcHttpsPlanTests } from "./existing-vpc-https";
 import { nightlyBatchPlanTests } from "./nightly-batch";
+import { productionEdgePlanTests } from "./production-edge";
 import { spotFleetPlanTests } from "./spot-fleet";
 import { warmFleetPlanTests } from "./warm-fleet";
 
@@ -14,6 +15,7 @@ export const examplePlanTests: Readonly<Record<string, () => void>> = {
   "ecs-warm-fleet": ecsWarmFleetPlanTests,
   "existing-vpc-https": existingVpcHttpsPlanTests,
   "nightly-batch": nightlyBatchPlanTests,
+  "production-edge": productionEdgePlanTests,
   "spot-fleet": spotFleetPlanTests,
   "warm-fleet": warmFleetPlanTests,
 };
