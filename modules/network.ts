@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformStack } from "cdktf";
+import { Fn, ITerraformDependable, TerraformStack } from "cdktf";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
@@ -67,7 +67,8 @@ export interface NetworkProps {
 }
 
 /**
- * A VPC with one public and one private subnet per AZ, an S3 gateway endpoint and optional NAT.
+ * A VPC with one public and one private subnet per AZ, S3 and DynamoDB gateway endpoints and
+ * optional NAT.
  *
  * Private subnets take the first three quarters of the VPC (one each), public subnets small
  * blocks at the start of the last quarter, so the layout is fixed by the CIDR and AZ order and
@@ -84,6 +85,10 @@ export class Network extends Construct {
   public readonly publicSubnetIds: string[];
   /** Route table ids of the private subnets, in AZ order. */
   public readonly privateRouteTableIds: string[];
+  /** Prefix list of the DynamoDB gateway endpoint: security groups open HTTPS to it (the warmup function's leases). */
+  public readonly dynamoDbPrefixListId: string;
+  /** The S3 and DynamoDB gateway endpoints: what a fleet's first launch should wait for (InferenceFleet.addLaunchDependency). */
+  public readonly gatewayEndpoints: readonly ITerraformDependable[];
   /** Name of the flow logs' CloudWatch log group, when flow logs go to CloudWatch Logs. */
   public readonly flowLogGroupName?: string;
 
@@ -154,12 +159,21 @@ export class Network extends Construct {
 
     const region = new DataAwsRegion(this, "Region");
     // Free, and it lets instances reach S3 (models, and Amazon Linux package repositories) without NAT.
-    new VpcEndpoint(this, "S3GatewayEndpoint", {
+    const s3 = new VpcEndpoint(this, "S3GatewayEndpoint", {
       vpcId: vpc.id,
       serviceName: `com.amazonaws.${region.name}.s3`,
       vpcEndpointType: "Gateway",
       routeTableIds: privateRouteTables.map((p) => p.routeTable.id),
       tags: named("s3"),
+    });
+    // Free as well: DynamoDB from private subnets (WarmupHook's lease table) without NAT or an
+    // interface endpoint, whose names the SDK would not resolve without extra configuration.
+    const dynamoDb = new VpcEndpoint(this, "DynamoDbGatewayEndpoint", {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${region.name}.dynamodb`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: privateRouteTables.map((p) => p.routeTable.id),
+      tags: named("dynamodb"),
     });
 
     this.vpcId = vpc.id;
@@ -167,6 +181,8 @@ export class Network extends Construct {
     this.privateSubnetIds = privateRouteTables.map((p) => p.subnet.id);
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateRouteTableIds = privateRouteTables.map((p) => p.routeTable.id);
+    this.dynamoDbPrefixListId = dynamoDb.prefixListId;
+    this.gatewayEndpoints = [s3, dynamoDb];
     if (props.flowLogs) this.flowLogGroupName = this.flowLogs(props.name, vpc.id, props.flowLogs, region.name, named);
   }
 

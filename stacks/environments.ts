@@ -10,6 +10,8 @@ export interface ExistingNetworkConfig {
   readonly privateSubnetIds: readonly string[];
   /** At least two, in different AZs: an ALB needs two AZs. */
   readonly publicSubnetIds: readonly string[];
+  /** Prefix list of the VPC's DynamoDB gateway endpoint (pl-...); without it the warmup function warms without leases. */
+  readonly dynamoDbPrefixListId?: string;
 }
 
 /** A VPC the stack creates. */

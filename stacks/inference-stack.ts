@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { App, ITerraformDependable, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Network } from "../modules/network";
 import { InferenceLoadBalancer, LoadBalancerScheme } from "../modules/inference-load-balancer";
@@ -12,7 +12,6 @@ import { WarmupHook } from "../modules/warmup-hook";
 import { WarmupReconciler } from "../modules/warmup-reconciler";
 import { FleetAlarms } from "../modules/fleet-alarms";
 import { FleetDashboard } from "../modules/fleet-dashboard";
-import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { EnvironmentConfig } from "./environments";
 import { validateEnvironment, validateEnvironmentList } from "./environment-validation";
 import { useCommittedLockFile } from "./lock-file-synthesizer";
@@ -43,6 +42,15 @@ export function buildStacks(app: App, environments: readonly EnvironmentConfig[]
     for (const dependency of environment.dependsOn ?? []) stack.addDependency(stacks.get(dependency) as InferenceStack);
   }
   return [...stacks.values()];
+}
+
+/** What the stack uses of its network, whether it creates it or an environment names an existing one. */
+interface NetworkReferences {
+  readonly vpcId: string;
+  readonly privateSubnetIds: string[];
+  readonly publicSubnetIds: string[];
+  readonly dynamoDbPrefixListId?: string;
+  readonly gatewayEndpoints: readonly ITerraformDependable[];
 }
 
 /** One environment: network (or an existing VPC), ALB, the warm inference fleet and its warmup path. */
@@ -94,9 +102,8 @@ export class InferenceStack extends TerraformStack {
       services: ["ec2", "autoscaling"],
     });
     // The first instances' warmup takes its leases through the gateway: its route comes first.
-    const dynamoDb = this.dynamoDbGateway(network, environment);
-    if (dynamoDb) this.fleet.addLaunchDependency(dynamoDb);
-    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, workersPerInstance: fleet.workersPerInstance, dynamoDbPrefixListId: dynamoDb?.prefixListId });
+    this.fleet.addLaunchDependency(...network.gatewayEndpoints);
+    this.warmup = new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, workersPerInstance: fleet.workersPerInstance, dynamoDbPrefixListId: network.dynamoDbPrefixListId });
     this.reconciler = new WarmupReconciler(this, "WarmupReconciler", { warmup: this.warmup });
     this.alarms = new FleetAlarms(this, "FleetAlarms", { name, warmup: this.warmup, reconciler: this.reconciler });
     new FleetDashboard(this, "FleetDashboard", { name, warmup: this.warmup, reconciler: this.reconciler, loadBalancer: this.loadBalancer });
@@ -131,7 +138,7 @@ export class InferenceStack extends TerraformStack {
   }
 
   /** The ALB with the environment's edge settings, its access log bucket and its web ACL. */
-  private edge(name: string, environment: EnvironmentConfig, network: { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] }): InferenceLoadBalancer {
+  private edge(name: string, environment: EnvironmentConfig, network: NetworkReferences): InferenceLoadBalancer {
     const edge = environment.edge;
     // A disposable environment must be destroyable with its logs; any other keeps them past a destroy.
     const accessLogs =
@@ -157,26 +164,16 @@ export class InferenceStack extends TerraformStack {
     return loadBalancer;
   }
 
-  /**
-   * A free DynamoDB gateway endpoint on the private route tables of a network this stack creates:
-   * the warmup function takes its leases through it. An existing network brings its own (or the
-   * function warms without leases, and WarmupHook warns).
-   */
-  private dynamoDbGateway(network: object, environment: EnvironmentConfig): VpcEndpoint | undefined {
-    if (!(network instanceof Network)) return undefined;
-    return new VpcEndpoint(this, "DynamoDbGatewayEndpoint", {
-      vpcId: network.vpcId,
-      serviceName: `com.amazonaws.${environment.region}.dynamodb`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: network.privateRouteTableIds,
-      tags: { Name: `${stackName(environment)}-dynamodb` },
-    });
-  }
-
-  private network(name: string, environment: EnvironmentConfig): { vpcId: string; privateSubnetIds: string[]; publicSubnetIds: string[] } {
+  private network(name: string, environment: EnvironmentConfig): NetworkReferences {
     if ("existing" in environment.network) {
       const existing = environment.network.existing;
-      return { vpcId: existing.vpcId, privateSubnetIds: [...existing.privateSubnetIds], publicSubnetIds: [...existing.publicSubnetIds] };
+      return {
+        vpcId: existing.vpcId,
+        privateSubnetIds: [...existing.privateSubnetIds],
+        publicSubnetIds: [...existing.publicSubnetIds],
+        dynamoDbPrefixListId: existing.dynamoDbPrefixListId,
+        gatewayEndpoints: [],
+      };
     }
     return new Network(this, "Network", {
       name,

@@ -83,7 +83,7 @@ const PINNED = [
   "aws_vpc.Network_Vpc_FAC8F4A5",
   "aws_vpc_endpoint.ApiEndpoints_Endpoint-autoscaling_7F67A650",
   "aws_vpc_endpoint.ApiEndpoints_Endpoint-ec2_E4E1F1BE",
-  "aws_vpc_endpoint.DynamoDbGatewayEndpoint",
+  "aws_vpc_endpoint.Network_DynamoDbGatewayEndpoint_DF8ADB82",
   "aws_vpc_endpoint.Network_S3GatewayEndpoint_013AB672",
   "aws_vpc_security_group_egress_rule.Fleet_EgressTcp443ToCidr0-0-0-0-0_D40AEACE",
   "aws_vpc_security_group_egress_rule.LoadBalancer_EgressTcp80ToFleet_1B9B686C",

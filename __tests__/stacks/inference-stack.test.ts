@@ -89,7 +89,7 @@ describe("InferenceStack", () => {
     const json = JSON.parse(Testing.synth(stack));
     const groups = Object.entries(json.resource.aws_cloudwatch_log_group as Record<string, Record<string, any>>).filter(([key]) => key.startsWith("InstanceLogs_"));
     expect(groups.map(([, group]) => group.name).sort()).toEqual(["/warmfleet/warmfleet-dev/nginx-access", "/warmfleet/warmfleet-dev/nginx-error", "/warmfleet/warmfleet-dev/server"]);
-    expect(only(json, "aws_launch_template").user_data).toMatch(/^\$\{base64encode\(".*aws_cloudwatch_log_group\.InstanceLogs_nginx-access_\w+\.name.*"\)\}$/s);
+    expect(only(json, "aws_launch_template").user_data).toMatch(/^\$\{base64encode\(join\("", \[.*aws_cloudwatch_log_group\.InstanceLogs_nginx-access_\w+\.name.*\]\)\)\}$/s);
     const grants = Object.entries(json.data.aws_iam_policy_document as Record<string, Record<string, any>>).find(([key]) => key.startsWith("Fleet_GrantsPolicyDocument"))?.[1];
     expect(grants?.statement).toContainEqual(
       expect.objectContaining({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: groups.map(([key]) => `\${aws_cloudwatch_log_group.${key}.arn}:*`) }),

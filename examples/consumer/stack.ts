@@ -28,7 +28,14 @@ export class ModelStack extends TerraformStack {
       launchHook: {},
     });
     const endpoints = new VpcEndpoints(this, "ApiEndpoints", { name: id, vpcId: network.vpcId, subnetIds: network.privateSubnetIds, services: ["ec2", "autoscaling"] });
-    new WarmupHook(this, "Warmup", { fleet: this.fleet, endpoints, warmupPath: "/predict", body: '{"inputs": "warm me up"}' });
+    this.fleet.addLaunchDependency(...network.gatewayEndpoints);
+    new WarmupHook(this, "Warmup", {
+      fleet: this.fleet,
+      endpoints,
+      dynamoDbPrefixListId: network.dynamoDbPrefixListId,
+      warmupPath: "/predict",
+      body: '{"inputs": "warm me up"}',
+    });
 
     new TerraformOutput(this, "url", { value: `http://${loadBalancer.dnsName}` });
   }

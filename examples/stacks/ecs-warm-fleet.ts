@@ -64,7 +64,8 @@ export class EcsWarmFleetStack extends TerraformStack {
       managedTerminationProtection: true,
     });
     cluster.addCapacityProvider(capacity);
-    const hook = new WarmupHook(this, "HostReadiness", { fleet, endpoints });
+    fleet.addLaunchDependency(...network.gatewayEndpoints);
+    const hook = new WarmupHook(this, "HostReadiness", { fleet, endpoints, dynamoDbPrefixListId: network.dynamoDbPrefixListId });
 
     const service = new InferenceService(this, "Service", {
       name: id,

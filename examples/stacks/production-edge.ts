@@ -75,7 +75,8 @@ export class ProductionEdgeStack extends TerraformStack {
       instanceRefresh: { minHealthyPercentage: 90 },
     });
     const endpoints = new VpcEndpoints(this, "ApiEndpoints", { name: id, vpcId: network.vpcId, subnetIds: network.privateSubnetIds, services: ["ec2", "autoscaling"] });
-    new WarmupHook(this, "Warmup", { fleet, endpoints });
+    fleet.addLaunchDependency(...network.gatewayEndpoints);
+    new WarmupHook(this, "Warmup", { fleet, endpoints, dynamoDbPrefixListId: network.dynamoDbPrefixListId });
 
     new TerraformOutput(this, "load_balancer_dns_name", { value: loadBalancer.dnsName, description: "Point the certificate's DNS name here (alias record)" });
     new TerraformOutput(this, "access_log_bucket", { value: accessLogs.bucketName });

@@ -32,7 +32,8 @@ export class WarmFleetStack extends TerraformStack {
     });
     // The Lambda calls EC2 and Auto Scaling from the private subnets without going through NAT.
     const endpoints = new VpcEndpoints(this, "ApiEndpoints", { name: id, vpcId: network.vpcId, subnetIds: network.privateSubnetIds, services: ["ec2", "autoscaling"] });
-    const warmup = new WarmupHook(this, "Warmup", { fleet, endpoints });
+    fleet.addLaunchDependency(...network.gatewayEndpoints);
+    const warmup = new WarmupHook(this, "Warmup", { fleet, endpoints, dynamoDbPrefixListId: network.dynamoDbPrefixListId });
 
     new TerraformOutput(this, "load_balancer_dns_name", { value: loadBalancer.dnsName });
     new TerraformOutput(this, "warmup_function_name", { value: warmup.functionName });
