@@ -1,3 +1,4 @@
+import { TerraformOutput } from "cdktf";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -57,13 +58,25 @@ describe("Network", () => {
     expect(new Set(natRoutes.map((r) => r.nat_gateway_id)).size).toBe(3);
   });
 
-  test("GIVEN defaults WHEN synthesized THEN an S3 gateway endpoint serves the private route tables and the default group is emptied", () => {
+  test("GIVEN defaults WHEN synthesized THEN S3 and DynamoDB gateway endpoints serve the private route tables and the default group is emptied", () => {
     const { text, json } = network();
     expect(text).toHaveResourceWithProperties(VpcEndpoint, { vpc_endpoint_type: "Gateway", service_name: expect.stringMatching(/^com\.amazonaws\.\$\{data\.aws_region\.Network_Region_[0-9A-F]+\.name\}\.s3$/) });
-    const endpoint = Object.values(resources(json, "aws_vpc_endpoint"))[0];
-    expect(endpoint.route_table_ids).toHaveLength(2);
+    expect(text).toHaveResourceWithProperties(VpcEndpoint, { vpc_endpoint_type: "Gateway", service_name: expect.stringMatching(/^com\.amazonaws\.\$\{data\.aws_region\.Network_Region_[0-9A-F]+\.name\}\.dynamodb$/) });
+    const endpoints = Object.values(resources(json, "aws_vpc_endpoint"));
+    expect(endpoints.map((e) => e.route_table_ids)).toEqual([expect.any(Array), expect.any(Array)]);
+    expect(endpoints.every((e) => e.route_table_ids.length === 2)).toBe(true);
     expect(text).toHaveResource(DefaultSecurityGroup);
     expect(Object.values(resources(json, "aws_default_security_group"))[0].ingress).toBeUndefined();
+  });
+
+  test("GIVEN a network WHEN its gateway attributes are read THEN they are the DynamoDB endpoint's prefix list and both gateway endpoints", () => {
+    let created: Network | undefined;
+    const { json } = synth((scope) => {
+      created = new Network(scope, "Network", base);
+      new TerraformOutput(scope, "PrefixList", { value: created.dynamoDbPrefixListId });
+    });
+    expect(Object.values(json.output as Record<string, { value: string }>)[0].value).toMatch(/^\$\{aws_vpc_endpoint\.Network_DynamoDbGatewayEndpoint_[0-9A-F]+\.prefix_list_id\}$/);
+    expect(created?.gatewayEndpoints).toHaveLength(2);
   });
 
   test("GIVEN no flowLogs WHEN synthesized THEN no flow log, log group or role", () => {

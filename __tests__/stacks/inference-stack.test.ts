@@ -41,6 +41,16 @@ function devWith(overrides: Omit<EnvironmentDefinition, "name" | "region">): Env
 }
 
 describe("InferenceStack", () => {
+  test("GIVEN an existing network that names its DynamoDB prefix list WHEN synthesized THEN the warmup function reaches its lease table through it and no gateway is created", () => {
+    const json = stackJson(
+      devWith({ network: { existing: { vpcId: "vpc-0abc", privateSubnetIds: ["subnet-a", "subnet-b"], publicSubnetIds: ["subnet-c", "subnet-d"], dynamoDbPrefixListId: "pl-02cd2c6b" } } }),
+    );
+    const egress = Object.values(json.resource.aws_vpc_security_group_egress_rule as Record<string, Record<string, any>>);
+    expect(egress).toContainEqual(expect.objectContaining({ prefix_list_id: "pl-02cd2c6b", from_port: 443, to_port: 443 }));
+    expect(json.resource.aws_vpc_endpoint).toBeDefined();
+    expect(Object.values(json.resource.aws_vpc_endpoint as Record<string, Record<string, any>>).filter((e) => e.vpc_endpoint_type === "Gateway")).toEqual([]);
+  });
+
   test("GIVEN no state config WHEN synthesized THEN state stays local at a relative path", () => {
     expect(stackJson(dev).terraform.backend).toEqual({ local: { path: "terraform.warmfleet-dev.tfstate" } });
   });
