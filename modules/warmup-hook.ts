@@ -104,7 +104,7 @@ export interface WarmupHookProps {
   readonly contentType?: string;
   /** Worker processes on every instance, for servers that do not run one per vCPU. @default - one per vCPU of each launched instance, read at run time; the fleet's C-family type only plans the fallback (other types need this prop) */
   readonly workersPerInstance?: number;
-  /** Requests per warmup round; the function never sends fewer than the instance's workers. @default - 2 x the instance's workers, at run time */
+  /** Requests per warmup round, doubled while workers are missing; the function never sends fewer than the instance's workers. @default - 2 x the instance's workers, at run time */
   readonly concurrency?: number;
   /** Consecutive rounds without a cold response that end warmup. @default 2 */
   readonly cleanRounds?: number;
@@ -112,7 +112,7 @@ export interface WarmupHookProps {
   readonly coldFactor?: number;
   /** ...and slower than the warm latency plus this many milliseconds. @default 100 */
   readonly coldToleranceMs?: number;
-  /** Request budget per instance, spent by rounds the server answered. @default - 30 x the round's width, at run time */
+  /** Request budget per instance, spent by rounds the server answered. @default - 50 x the first round's width, at run time */
   readonly maxRequests?: number;
   /** Seconds warmup requests may keep failing (502/503/504, refused, other errors) before the instance is abandoned. @default 300 */
   readonly notReadyWindowSeconds?: number;

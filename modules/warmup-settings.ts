@@ -4,13 +4,6 @@
 // environment from it, and README's settings table is generated from it (npm run docs:props).
 // Plain data without imports, because the Lambda bundle includes this file.
 
-/** A default that is a multiple of another value, such as 10 x concurrency. */
-export interface DerivedDefault {
-  readonly times: number;
-  /** The prop (or setting) it multiplies. */
-  readonly of: string;
-}
-
 interface WarmupSettingBase {
   /** The WarmupHook prop that sets it; undefined when WarmupHook takes the value from the fleet. */
   readonly prop: string | undefined;
@@ -19,7 +12,7 @@ interface WarmupSettingBase {
   /** One line: what it does. */
   readonly description: string;
   /** How WarmupHook computes the value when the prop is unset, where that is not `default`. */
-  readonly derived?: DerivedDefault | string;
+  readonly derived?: string;
 }
 
 export interface NumericWarmupSetting extends WarmupSettingBase {
@@ -51,11 +44,11 @@ export type WarmupSetting = NumericWarmupSetting | TextWarmupSetting | EnumWarmu
 /** Default round width per expected worker: idle cold workers get a fair chance to take a request. */
 export const WARMUP_ROUND_WIDTH_PER_WORKER = 2;
 /**
- * Default request budget, in rounds. A server that spreads fresh connections evenly is covered in
- * 2 to 3; threaded gunicorn needed up to 13 rounds to reach all of 32 workers on loopback (README),
- * and a warm round costs milliseconds, so the budget is generous.
+ * Default request budget, in first-round widths. A server that spreads fresh connections evenly is
+ * covered in 2 to 3 rounds; threaded gunicorn with 32 workers took up to 25 round widths, rounds
+ * widening, on loopback (README), and a warm request costs milliseconds, so the budget is generous.
  */
-export const WARMUP_BUDGET_IN_ROUNDS = 30;
+export const WARMUP_BUDGET_IN_ROUNDS = 50;
 
 /**
  * Attribute names of the claims table (WarmupHook creates it, the warmup function takes leases in
@@ -149,7 +142,7 @@ export const WARMUP_SETTINGS = {
     min: 1,
     max: 4096,
     unit: "requests",
-    description: "Requests per round, all at once on fresh connections; never fewer than the instance's workers.",
+    description: "Requests per round, all at once on fresh connections; never fewer than the instance's workers. Rounds double, up to 16 per worker, while the worker header shows workers missing.",
   },
   cleanRounds: {
     prop: "cleanRounds",
@@ -186,7 +179,7 @@ export const WARMUP_SETTINGS = {
     env: "WARMUP_MAX_REQUESTS",
     type: "integer",
     default: undefined,
-    derived: "30 x the round's width, at run time",
+    derived: "50 x the first round's width, at run time",
     min: 1,
     max: 1_000_000,
     unit: "requests",

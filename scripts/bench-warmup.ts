@@ -62,20 +62,18 @@ async function measure(kind: ExampleServerKind, name: string, workers: number, s
 }
 
 async function main(): Promise<void> {
-  const rows = [
-    `model load ${loadSeconds} s, first inference +${firstInferenceSeconds} s, ideal = ${ideal.toFixed(1)} s (one load plus one inference)`,
-    "",
-    "| server | workers | strategy | wall time | coverage (workers warmed / expected) | the strategy saw | requests | cold hits in next burst | wall / ideal |",
-    "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |",
-  ];
+  // Rows go out as they are measured, so a server that fails to start keeps the earlier ones.
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  print(`model load ${loadSeconds} s, first inference +${firstInferenceSeconds} s, ideal = ${ideal.toFixed(1)} s (one load plus one inference)`);
+  print("");
+  print("| server | workers | strategy | wall time | coverage (workers warmed / expected) | the strategy saw | requests | cold hits in next burst | wall / ideal |");
+  print("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |");
   for (const kind of servers) {
     for (const workers of workerCounts) {
-      rows.push(await measure(kind, "(a) 15 threads x 5 requests", workers, seedStrategy));
-      rows.push(await measure(kind, "(b) warmfleet rounds", workers, (server) => warmfleetStrategy(server, workers)));
-      process.stderr.write(`${kind} ${workers} workers done\n`);
+      print(await measure(kind, "(a) 15 threads x 5 requests", workers, seedStrategy));
+      print(await measure(kind, "(b) warmfleet rounds", workers, (server) => warmfleetStrategy(server, workers)));
     }
   }
-  process.stdout.write(`${rows.join("\n")}\n`);
 }
 
 main().catch((error: Error) => {

@@ -159,8 +159,7 @@ function settingDefault(setting: WarmupSetting): string {
   const { derived } = setting;
   const fallback = setting.default === undefined ? undefined : settingValue(setting.default);
   if (derived === undefined) return fallback ?? "none";
-  const rule = typeof derived === "string" ? derived : `${derived.times} x \`${derived.of}\``;
-  return fallback === undefined ? rule : `${rule}; ${fallback} when unset`;
+  return fallback === undefined ? derived : `${derived}; ${fallback} when unset`;
 }
 
 function settingAllowed(setting: WarmupSetting): string {

@@ -117,7 +117,8 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(() => portOpen(port), 10_000, `a listener on 127.0.0.1:${port}`);
+    // gunicorn's master forks every worker before it listens: at 32 workers on a busy machine that takes seconds.
+    await waitFor(() => portOpen(port), 60_000, `a listener on 127.0.0.1:${port}`);
     if (!options.healthDelayMs) {
       await waitFor(async () => (await get(port, "/health")).status === 200, 30_000, "a healthy /health");
       await waitFor(() => (processes.output().match(processes.workerReady) ?? []).length >= options.workers, 60_000, "all workers accepting");

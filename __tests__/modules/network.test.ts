@@ -62,7 +62,7 @@ describe("Network", () => {
     const { text, json } = network();
     expect(text).toHaveResourceWithProperties(VpcEndpoint, { vpc_endpoint_type: "Gateway", service_name: expect.stringMatching(/^com\.amazonaws\.\$\{data\.aws_region\.Network_Region_[0-9A-F]+\.name\}\.s3$/) });
     expect(text).toHaveResourceWithProperties(VpcEndpoint, { vpc_endpoint_type: "Gateway", service_name: expect.stringMatching(/^com\.amazonaws\.\$\{data\.aws_region\.Network_Region_[0-9A-F]+\.name\}\.dynamodb$/) });
-    const endpoints = Object.values(resources(json, "aws_vpc_endpoint"));
+    const endpoints = Object.values(resources(json, "aws_vpc_endpoint")) as Array<{ route_table_ids: unknown[] }>;
     expect(endpoints.map((e) => e.route_table_ids)).toEqual([expect.any(Array), expect.any(Array)]);
     expect(endpoints.every((e) => e.route_table_ids.length === 2)).toBe(true);
     expect(text).toHaveResource(DefaultSecurityGroup);
@@ -75,7 +75,7 @@ describe("Network", () => {
       created = new Network(scope, "Network", base);
       new TerraformOutput(scope, "PrefixList", { value: created.dynamoDbPrefixListId });
     });
-    expect(Object.values(json.output as Record<string, { value: string }>)[0].value).toMatch(/^\$\{aws_vpc_endpoint\.Network_DynamoDbGatewayEndpoint_[0-9A-F]+\.prefix_list_id\}$/);
+    expect(Object.values((json as { output?: Record<string, { value: string }> }).output ?? {})[0]?.value).toMatch(/^\$\{aws_vpc_endpoint\.Network_DynamoDbGatewayEndpoint_[0-9A-F]+\.prefix_list_id\}$/);
     expect(created?.gatewayEndpoints).toHaveLength(2);
   });
 

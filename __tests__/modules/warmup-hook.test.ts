@@ -371,18 +371,18 @@ describe("WarmupHook", () => {
       expect(egress.map((r) => r.from_port)).toEqual([443]);
     });
 
-    test.each([
+    test.each<[string, string[], number]>([
       ["no ecs endpoint", ["ec2", "autoscaling"], 1],
       ["an ecs endpoint", ["ec2", "autoscaling", "ecs"], 0],
     ])("GIVEN endpoints with %s WHEN synthesized THEN the ECS_HOST endpoint warnings number %i", (_label, services, warnings) => {
       let found: string[] = [];
       synth((scope) => {
         const fleet = new InferenceFleet(scope, "Fleet", { ...fleetProps, ...ecsFleet });
-        const endpoints = new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"], services: services as string[] });
+        const endpoints = new VpcEndpoints(scope, "Endpoints", { name: "fleet", vpcId: "vpc-1", subnetIds: ["subnet-a"], services });
         const hook = new WarmupHook(scope, "Warmup", { fleet, endpoints, bundle });
         found = hook.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)).filter((w) => w.includes("ECS_HOST"));
       });
-      expect(found).toHaveLength(warnings as number);
+      expect(found).toHaveLength(warnings);
       found.forEach((warning) => expect(warning).toMatch(/ECS_HOST mode calls the ECS API, but the endpoints have no "ecs" service.*Add "ecs" to the VpcEndpoints services/));
     });
 

@@ -128,7 +128,7 @@ describe("warmup settings", () => {
 function jsdocDefault(setting: WarmupSetting): RegExp {
   const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
   if (setting.derived !== undefined) {
-    return exactly(typeof setting.derived === "string" ? `- ${setting.derived}` : `- ${setting.derived.times} x ${setting.derived.of}`);
+    return exactly(`- ${setting.derived}`);
   }
   if (setting.default === undefined) return /^- /;
   if (setting.type === "enum") return new RegExp(`^\\w+\\.${setting.default}$`);

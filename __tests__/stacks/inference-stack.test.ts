@@ -106,13 +106,13 @@ describe("InferenceStack", () => {
     );
   });
 
-  test("GIVEN workersPerInstance WHEN synthesized THEN the warmup function sends rounds twice that wide", () => {
+  test("GIVEN workersPerInstance WHEN synthesized THEN the warmup function expects that many workers on every instance", () => {
     const variables = warmupFunction(stackJson(devWith({ fleet: { workersPerInstance: 3 } }))).environment.variables;
-    expect(variables.WARMUP_CONCURRENCY).toBe("6");
+    expect(variables).toMatchObject({ WARMUP_WORKERS: "3", WARMUP_FALLBACK_WORKERS: "3" });
   });
 
-  test("GIVEN no workersPerInstance WHEN synthesized THEN rounds follow the instance type's vCPUs (c6i.xlarge: 4 workers, 8 wide)", () => {
-    expect(warmupFunction(stackJson(dev)).environment.variables.WARMUP_CONCURRENCY).toBe("8");
+  test("GIVEN no workersPerInstance WHEN synthesized THEN each instance's vCPUs count, the type's (c6i.xlarge: 4) only as a fallback", () => {
+    expect(warmupFunction(stackJson(dev)).environment.variables.WARMUP_FALLBACK_WORKERS).toBe("4");
   });
 
   test("GIVEN no desiredCapacity WHEN synthesized THEN the group starts at minSize and the fleet raises no desiredCapacity warning", () => {

@@ -101,7 +101,7 @@ describe("default stack: terraform init, validate and offline plan", () => {
     expect(fn).toMatchObject({ function_name: "warmfleet-dev-warmup", runtime: "nodejs22.x", architectures: ["arm64"], handler: "index.handler", timeout: 900 });
     expect(fn.logging_config[0]).toMatchObject({ log_format: "JSON", log_group: "/aws/lambda/warmfleet-dev-warmup" });
     expect(fn.vpc_config[0].subnet_ids).toBeUndefined(); // known after apply: the private subnets are created in the same plan
-    expect(fn.environment[0].variables).toMatchObject({ WARMUP_PORT: "80", WARMUP_CONCURRENCY: "8", WARMUP_AUTO_SCALING_GROUP_NAME: "warmfleet-dev" });
+    expect(fn.environment[0].variables).toMatchObject({ WARMUP_PORT: "80", WARMUP_FALLBACK_WORKERS: "4", WARMUP_AUTO_SCALING_GROUP_NAME: "warmfleet-dev" });
     expect(ownedBy("Warmup", "aws_lambda_function_event_invoke_config")).toMatchObject({ maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 });
     expect(ownedBy("Warmup", "aws_cloudwatch_log_group").retention_in_days).toBe(30);
   });

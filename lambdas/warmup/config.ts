@@ -17,7 +17,7 @@ export interface WarmupConfig extends WarmupRules {
   readonly fallbackWorkers: number;
   /** Requests per round; undefined: 2 x the instance's workers. */
   readonly concurrency: number | undefined;
-  /** Request budget; undefined: 30 x the round's width. */
+  /** Request budget; undefined: 50 x the first round's width. */
   readonly maxRequests: number | undefined;
   readonly port: number;
   readonly healthPath: string;

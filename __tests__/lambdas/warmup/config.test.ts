@@ -104,10 +104,10 @@ describe("loadConfig", () => {
   });
 
   test.each([
-    ["defaults, 16 vCPUs", {}, 16, { concurrency: 32, maxRequests: 960, expectedWorkers: 16 }],
-    ["defaults, 4 vCPUs", {}, 4, { concurrency: 8, maxRequests: 240, expectedWorkers: 4 }],
-    ["a round narrower than the workers", { WARMUP_CONCURRENCY: "8" }, 16, { concurrency: 16, maxRequests: 480 }],
-    ["a wider configured round", { WARMUP_CONCURRENCY: "40" }, 16, { concurrency: 40, maxRequests: 1200 }],
+    ["defaults, 16 vCPUs", {}, 16, { concurrency: 32, maxRequests: 1600, expectedWorkers: 16 }],
+    ["defaults, 4 vCPUs", {}, 4, { concurrency: 8, maxRequests: 400, expectedWorkers: 4 }],
+    ["a round narrower than the workers", { WARMUP_CONCURRENCY: "8" }, 16, { concurrency: 16, maxRequests: 800 }],
+    ["a wider configured round", { WARMUP_CONCURRENCY: "40" }, 16, { concurrency: 40, maxRequests: 2000 }],
     ["a budget below one round", { WARMUP_MAX_REQUESTS: "10" }, 16, { concurrency: 32, maxRequests: 32 }],
   ])("GIVEN %s WHEN the policy for an instance is made THEN rounds follow its workers", (_label, env, workers, expected) => {
     expect(warmupPolicyFor(loadConfig(env, bundleDir), workers)).toMatchObject(expected);

@@ -159,16 +159,26 @@ describe("warmWorkers", () => {
 
     test("GIVEN a threaded server where 2 of 4 workers take every request WHEN warmed THEN it is incomplete, never warm, despite clean latencies", async () => {
       const report = await warmThreaded(2);
-      expect(report).toMatchObject({ status: "incomplete", requests: 40, coverage: { mode: "worker-header", workersSeen: 2, workersExpected: 4 } });
+      // Rounds of 4, 8 and 16: the next, 32 wide, would pass the budget of 40.
+      expect(report).toMatchObject({ status: "incomplete", rounds: 3, requests: 28, coverage: { mode: "worker-header", workersSeen: 2, workersExpected: 4 } });
       expect(report.reason).toMatch(/request budget of 40 spent; 2 of 4 workers answered/);
     });
 
-    test("GIVEN workers that show up only in later rounds WHEN warmed THEN warmup goes on until every expected worker has answered", async () => {
+    test("GIVEN workers that show up only in later rounds WHEN warmed THEN rounds widen until every expected worker has answered", async () => {
       const clock = new FakeClock();
-      // Rounds 1-3 reach w0 and w1 only; round 4 on reach all four.
+      // The first 12 requests reach w0 and w1 only; later ones reach all four.
       const http = fakeHttp(clock, (_req, call) => ({ status: 200, latencyMs: 20, headers: { "x-worker-id": `w${call <= 12 ? call % 2 : call % 4}` } }));
-      const report = await warmWorkers(http, clock, endpoint, request, policy, clock.now() + 600_000);
-      expect(report).toMatchObject({ status: "warm", rounds: 4, coverage: { mode: "worker-header", workersSeen: 4, workersExpected: 4 } });
+      const report = await warmWorkers(http, clock, endpoint, request, { ...policy, maxRequests: 1_000 }, clock.now() + 600_000);
+      // Rounds of 4 and 8 (both short of workers), then 16.
+      expect(report).toMatchObject({ status: "warm", rounds: 3, requests: 28, coverage: { mode: "worker-header", workersSeen: 4, workersExpected: 4 } });
+    });
+
+    test("GIVEN workers that never all answer WHEN rounds widen THEN they stop at 16 requests per expected worker", async () => {
+      const clock = new FakeClock();
+      const http = fakeHttp(clock, fromWorkers(3));
+      await warmWorkers(http, clock, endpoint, request, { ...policy, maxRequests: 200 }, clock.now() + 600_000);
+      const widths = [4, 8, 16, 32, 64, 64];
+      expect(http.calls).toHaveLength(widths.reduce((a, b) => a + b, 0));
     });
 
     test("GIVEN a server without the worker header WHEN the latency rule is met THEN it stops as incomplete, saying coverage is unverified", async () => {
