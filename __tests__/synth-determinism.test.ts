@@ -39,14 +39,23 @@ describe("deterministic synth", () => {
     expect(a).not.toContain(tmpdir());
   });
 
-  test("GIVEN two checkouts WHEN each builds THEN the Lambda bundle, its zip and its asset hash are identical", () => {
-    const [bundleA, bundleB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", "warmup", "index.js")));
-    expect(bundleA.equals(bundleB)).toBe(true);
-    const [zipA, zipB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", "warmup.zip")));
-    expect(zipA.equals(zipB)).toBe(true);
+  test("GIVEN two checkouts WHEN each builds THEN every Lambda bundle, its zip and its asset hash are identical", () => {
+    const lambdas = readdirSync(join(REPO_ROOT, "lambdas"), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== "shared")
+      .map((e) => e.name);
+    expect(lambdas).toEqual(expect.arrayContaining(["warmup", "warmup-reconciler", "async-request"]));
+    for (const name of lambdas) {
+      const [bundleA, bundleB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", name, "index.js")));
+      expect(bundleA.equals(bundleB)).toBe(true);
+      const [zipA, zipB] = copies.map((c) => readFileSync(join(c, "dist", "lambdas", `${name}.zip`)));
+      expect(zipA.equals(zipB)).toBe(true);
+    }
     const [assetsA, assetsB] = copies.map((c) => listFiles(join(c, "cdktf.out", "stacks", "warmfleet-dev")).filter((f) => f.startsWith("assets")));
     expect(assetsA).toEqual(assetsB);
-    expect(assetsA).toEqual([expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]{32}\/warmup\.zip$/)]);
+    expect(assetsA.sort()).toEqual([
+      expect.stringMatching(/^assets\/WarmupReconciler_Bundle_\w+\/[0-9A-F]{32}\/warmup-reconciler\.zip$/),
+      expect.stringMatching(/^assets\/Warmup_Bundle_\w+\/[0-9A-F]{32}\/warmup\.zip$/),
+    ]);
   });
 
   test("GIVEN two checkouts WHEN each builds THEN the build stamp is byte-identical and holds relative paths only", () => {

@@ -102,10 +102,14 @@ export async function offlinePlanStacks(stackDirs: Readonly<Record<string, strin
   }
 }
 
-/** A synthesized stack as a child module: no backend (Terraform ignores it there, with a warning). */
+/**
+ * A synthesized stack as a child module: no backend in JSON output (Terraform ignores a child's
+ * backend with a warning, which is what an HCL export's cdk.tf gets).
+ */
 function copyAsModule(stackDir: string, moduleDir: string): void {
   cpSync(stackDir, moduleDir, { recursive: true, filter: (src) => !src.endsWith(`${"/"}.terraform`) && !src.endsWith(".terraform.lock.hcl") });
   const file = join(moduleDir, "cdk.tf.json");
+  if (!existsSync(file)) return;
   const config = JSON.parse(readFileSync(file, "utf8"));
   delete config.terraform?.backend;
   writeFileSync(file, JSON.stringify(config));

@@ -52,7 +52,9 @@ function ensureLambdas(copy: string, ...args: string[]): Run {
 /** source_code_hash and filename of the warmup function in the synthesized default stack. */
 function warmupFunction(copy: string): { sourceCodeHash: string; filename: string } {
   const stack = JSON.parse(readFileSync(join(copy, "cdktf.out", "stacks", "warmfleet-dev", "cdk.tf.json"), "utf8"));
-  const functions = Object.values(stack.resource.aws_lambda_function) as { source_code_hash: string; filename: string }[];
+  const functions = Object.entries(stack.resource.aws_lambda_function as Record<string, { source_code_hash: string; filename: string }>)
+    .filter(([id]) => id.startsWith("Warmup_Function_"))
+    .map(([, fn]) => fn);
   expect(functions).toHaveLength(1);
   return { sourceCodeHash: functions[0].source_code_hash, filename: functions[0].filename };
 }

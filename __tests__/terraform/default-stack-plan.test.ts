@@ -1,16 +1,35 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { OfflinePlan, countByType, resourcesOfType } from "../../testing/offline-terraform";
-import { PLAN_TIMEOUT_MS, planStack, removeDir, synthMainApp } from "../support/terraform";
+import { PLAN_TIMEOUT_MS, REPO_ROOT, planStacks, removeDir, synthMainApp } from "../support/terraform";
 
-// The default stack, synthesized by main.ts exactly as `npm run synth` does, planned offline.
+const STACK = "warmfleet-dev";
+let jsonOut: string | undefined;
+let hclOut: string | undefined;
+let plans: Record<string, OfflinePlan>;
+
+// The default stack, synthesized by main.ts exactly as `npm run synth` does, and its HCL export
+// (`cdktf synth --hcl`, npm run synth:hcl), planned offline side by side in one Terraform run.
+beforeAll(async () => {
+  hclOut = mkdtempSync(join(tmpdir(), "warmfleet-hcl-"));
+  const hclSynth = promisify(execFile)(join(REPO_ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--hcl", "--output", hclOut], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "true" },
+  });
+  jsonOut = synthMainApp();
+  await hclSynth;
+  plans = await planStacks({ json: join(jsonOut, "stacks", STACK), hcl: join(hclOut, "stacks", STACK) });
+}, 2 * PLAN_TIMEOUT_MS);
+afterAll(() => [jsonOut, hclOut].forEach(removeDir));
+
 describe("default stack: terraform init, validate and offline plan", () => {
-  let outdir: string | undefined;
   let result: OfflinePlan;
-
-  beforeAll(async () => {
-    outdir = synthMainApp();
-    result = await planStack(outdir, "warmfleet-dev");
-  }, PLAN_TIMEOUT_MS);
-  afterAll(() => removeDir(outdir));
+  beforeAll(() => {
+    result = plans.json;
+  });
 
   const after = (type: string) => {
     const [resource, ...rest] = resourcesOfType(result.plan, type);
@@ -150,5 +169,29 @@ describe("default stack: terraform init, validate and offline plan", () => {
       .filter((e) => e.vpc_endpoint_type === "Interface");
     expect(interfaces.map((e) => e.service_name).sort()).toEqual(["com.amazonaws.us-east-1.autoscaling", "com.amazonaws.us-east-1.ec2"]);
     expect(interfaces.every((e) => e.private_dns_enabled === true)).toBe(true);
+  });
+});
+
+// Leaving CDKTF: the HCL export must be plain Terraform that plans to the same resource addresses
+// as the JSON the project deploys today, so state carries over as is.
+describe("HCL export", () => {
+  const plannedAddresses = (plan: OfflinePlan) =>
+    (plan.plan.resource_changes ?? [])
+      .filter((r) => r.mode === "managed")
+      .map((r) => r.address)
+      .sort();
+
+  test("GIVEN the default stack WHEN exported THEN it is plain .tf with its assets and lock file", () => {
+    const dir = join(hclOut as string, "stacks", STACK);
+    expect(existsSync(join(dir, "cdk.tf"))).toBe(true);
+    expect(existsSync(join(dir, "cdk.tf.json"))).toBe(false);
+    expect(existsSync(join(dir, ".terraform.lock.hcl"))).toBe(true);
+    expect(readFileSync(join(dir, "cdk.tf"), "utf8")).toMatch(/^resource "aws_autoscaling_group" "Fleet_AutoScalingGroup_\w+" \{/m);
+  });
+
+  test("GIVEN the exported stack WHEN validated and planned offline THEN it is valid and plans the same addresses as the JSON output", () => {
+    expect(plans.hcl.validate.valid).toBe(true);
+    expect(plannedAddresses(plans.hcl).length).toBeGreaterThan(50);
+    expect(plannedAddresses(plans.hcl)).toEqual(plannedAddresses(plans.json));
   });
 });

@@ -14,8 +14,6 @@ import { Construct } from "constructs";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import {
   AsyncAlarms,
   AsyncLambdaWorker,
@@ -59,20 +57,13 @@ export class AsyncInferenceStack extends TerraformStack {
     // Workers extend the visibility while they work (heartbeat), so 2 x the worst case suffices.
     const slow = this.pipeline("Slow", `${id}-slow`, { worstCaseProcessingSeconds: 1800, visibilityTimeoutFactor: 2 });
     const network = new Network(this, "Network", { name: id, availabilityZones: ["ap-northeast-1a", "ap-northeast-1c"], natGateways: NatGateways.NONE });
-    // The AWS APIs the worker and the ECS agent call: queue, completions, logs, image pull, task protection.
+    // The AWS APIs the worker and the ECS agent call: queue, completions, logs, image pull, task
+    // protection. Results (DynamoDB) and image layers (S3) go through Network's gateway endpoints.
     const endpoints = new VpcEndpoints(this, "ApiEndpoints", {
       name: id,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       services: ["sqs", "sns", "logs", "ecr.api", "ecr.dkr", "ecs"],
-    });
-    // Results: DynamoDB's free gateway endpoint on the private route tables (S3's, for image layers, comes with Network).
-    new VpcEndpoint(this, "DynamoDbGatewayEndpoint", {
-      vpcId: network.vpcId,
-      serviceName: `com.amazonaws.${new DataAwsRegion(this, "Region").name}.dynamodb`,
-      vpcEndpointType: "Gateway",
-      routeTableIds: network.privateRouteTableIds,
-      tags: { Name: `${id}-dynamodb` },
     });
     const workers = new AsyncQueueWorkerService(this, "SlowWorkers", {
       name: `${id}-slow-workers`,

@@ -8,6 +8,7 @@ import { NightlyBatchStack } from "./nightly-batch";
 import { ProductionEdgeStack } from "./production-edge";
 import { SpotFleetStack } from "./spot-fleet";
 import { WarmFleetStack } from "./warm-fleet";
+import { WeeklyBatchEc2Stack } from "./weekly-batch-ec2";
 
 /**
  * Every example stack, by id. The id is also its file name in this folder, so a test can tell
@@ -22,6 +23,7 @@ export const exampleStacks: Readonly<Record<string, new (scope: Construct, id: s
   "production-edge": ProductionEdgeStack,
   "ecs-fargate": EcsFargateStack,
   "ecs-warm-fleet": EcsWarmFleetStack,
+  "weekly-batch-ec2": WeeklyBatchEc2Stack,
 };
 
 export function buildExampleStacks(app: App): TerraformStack[] {

@@ -41,7 +41,7 @@ export function ecsFargatePlanTests(): void {
       expect(planned(plan, "aws_cloudwatch_event_rule")).toMatchObject({ name: "ecs-fargate-service-events" });
       expect(planned(plan, "aws_kms_key")).toMatchObject({ enable_key_rotation: true });
       const endpoints = plannedAll(plan, "aws_vpc_endpoint").map((e) => String(e.service_name).replace(/^com\.amazonaws\.ap-northeast-1\./, ""));
-      expect(endpoints.sort()).toEqual(["ecr.api", "ecr.dkr", "logs", "s3", "ssmmessages"]);
+      expect(endpoints.sort()).toEqual(["dynamodb", "ecr.api", "ecr.dkr", "logs", "s3", "ssmmessages"]);
     });
   });
 }

@@ -15,7 +15,7 @@ export function ecsWarmFleetPlanTests(): void {
     });
 
     test("GIVEN the warm fleet as ECS capacity WHEN planned THEN ECS-optimized hosts with a Stopped pool back a managed capacity provider the service runs on, and the hook waits for their agent", () => {
-      expect(countByType(plan.plan)).toMatchObject({ aws_ecs_cluster: 1, aws_ecs_capacity_provider: 1, aws_ecs_service: 1, aws_lambda_function: 1, aws_vpc_endpoint: 4 });
+      expect(countByType(plan.plan)).toMatchObject({ aws_ecs_cluster: 1, aws_ecs_capacity_provider: 1, aws_ecs_service: 1, aws_lambda_function: 1, aws_vpc_endpoint: 5 });
       const group = planned(plan, "aws_autoscaling_group");
       expect(group).toMatchObject({ protect_from_scale_in: true, health_check_type: "EC2" });
       expect(group.warm_pool[0]).toMatchObject({ pool_state: "Stopped", min_size: 1, instance_reuse_policy: [{ reuse_on_scale_in: false }] });

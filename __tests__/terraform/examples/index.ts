@@ -7,6 +7,7 @@ import { nightlyBatchPlanTests } from "./nightly-batch";
 import { productionEdgePlanTests } from "./production-edge";
 import { spotFleetPlanTests } from "./spot-fleet";
 import { warmFleetPlanTests } from "./warm-fleet";
+import { weeklyBatchEc2PlanTests } from "./weekly-batch-ec2";
 
 /** The plan assertions of every example stack, by stack id (examples/stacks/index.ts). */
 export const examplePlanTests: Readonly<Record<string, () => void>> = {
@@ -18,4 +19,5 @@ export const examplePlanTests: Readonly<Record<string, () => void>> = {
   "production-edge": productionEdgePlanTests,
   "spot-fleet": spotFleetPlanTests,
   "warm-fleet": warmFleetPlanTests,
+  "weekly-batch-ec2": weeklyBatchEc2PlanTests,
 };

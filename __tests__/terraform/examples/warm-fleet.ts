@@ -15,7 +15,7 @@ export function warmFleetPlanTests(): void {
     });
 
     test("GIVEN the warm fleet WHEN planned THEN it creates a VPC, a Stopped warm pool held by the launch hook, and the warmup path", () => {
-      expect(countByType(plan.plan)).toMatchObject({ aws_vpc: 1, aws_nat_gateway: 1, aws_vpc_endpoint: 3, aws_lb: 1, aws_lambda_function: 1, aws_cloudwatch_event_rule: 1 });
+      expect(countByType(plan.plan)).toMatchObject({ aws_vpc: 1, aws_nat_gateway: 1, aws_vpc_endpoint: 4, aws_lb: 1, aws_lambda_function: 1, aws_cloudwatch_event_rule: 1 });
       const group = planned(plan, "aws_autoscaling_group");
       expect(group.warm_pool[0]).toMatchObject({ pool_state: "Stopped", min_size: 1 });
       expect(group.initial_lifecycle_hook).toEqual([expect.objectContaining({ name: "warm-fleet-launch", default_result: "ABANDON" })]);
