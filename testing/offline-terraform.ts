@@ -27,8 +27,12 @@ export interface ResourceChange {
   };
 }
 
-export interface OfflinePlan {
+/** A stack's planned changes. */
+export interface StackPlan {
   readonly plan: PlanJson;
+}
+
+export interface OfflinePlan extends StackPlan {
   /** Output of `terraform validate -json`. */
   readonly validate: { valid: boolean; error_count: number; diagnostics: unknown[] };
 }
@@ -80,7 +84,7 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions)
  * without count/for_each), its backend block is dropped (only a root has one). Results come back
  * per stack, with the `module.<id>.` prefix taken off every address.
  */
-export async function offlinePlanStacks(stackDirs: Readonly<Record<string, string>>, options: OfflinePlanOptions): Promise<Record<string, OfflinePlan>> {
+export async function offlinePlanStacks(stackDirs: Readonly<Record<string, string>>, options: OfflinePlanOptions): Promise<Record<string, StackPlan>> {
   const ids = Object.keys(stackDirs).sort();
   const workDir = mkdtempSync(join(tmpdir(), "warmfleet-tf-"));
   try {
@@ -94,9 +98,11 @@ export async function offlinePlanStacks(stackDirs: Readonly<Record<string, strin
     await terraform(workDir, env, ["init", "-input=false", "-no-color"]);
     const names = await endpointNames(workDir, env);
     for (const id of ids) writeOverride(join(workDir, "stacks", id), options.endpoint, names, { backend: false });
-    const validate = await validateAndPlan(workDir, env, `${ids.length} stacks (${ids.join(", ")})`);
+    // No separate `terraform validate`: plan validates the configuration first and fails on any
+    // error, and on two cores a validate beside it would cost the plan a third of its speed.
+    await terraform(workDir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
     const plan = JSON.parse((await terraform(workDir, env, ["show", "-json", "offline.tfplan"])).stdout) as PlanJson;
-    return Object.fromEntries(ids.map((id) => [id, { validate, plan: { resource_changes: changesOfModule(plan, id) } }]));
+    return Object.fromEntries(ids.map((id) => [id, { plan: { resource_changes: changesOfModule(plan, id) } }]));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { startLoopbackAws } from "../../testing/loopback-aws";
-import { OfflinePlan, offlinePlan, offlinePlanStacks } from "../../testing/offline-terraform";
+import { OfflinePlan, StackPlan, offlinePlan, offlinePlanStacks } from "../../testing/offline-terraform";
 
 export const REPO_ROOT = join(__dirname, "..", "..");
 
@@ -45,8 +45,8 @@ export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
-/** Offline init/validate/plan of several synthesized stacks in one Terraform run, by id -> stack directory. */
-export async function planStacks(stackDirs: Readonly<Record<string, string>>): Promise<Record<string, OfflinePlan>> {
+/** Offline init and plan of several synthesized stacks in one Terraform run, by id -> stack directory. */
+export async function planStacks(stackDirs: Readonly<Record<string, string>>): Promise<Record<string, StackPlan>> {
   const aws = await startLoopbackAws();
   try {
     return await offlinePlanStacks(stackDirs, { endpoint: aws.url });
