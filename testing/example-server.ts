@@ -191,7 +191,9 @@ function startGunicorn(dir: string, port: number, env: NodeJS.ProcessEnv, option
   const startIt = () => {
     gunicorn = start(
       "/usr/bin/python3",
-      ["-m", "gunicorn", "--chdir", SERVER_DIR, "-c", join(SERVER_DIR, "gunicorn.conf.py"), "app:app"],
+      // A test server needs no grace on stop: a gthread worker's exit waits for its thread pool,
+      // which held each stop for 6 s at 32 workers (the master waits up to graceful_timeout).
+      ["-m", "gunicorn", "--chdir", SERVER_DIR, "-c", join(SERVER_DIR, "gunicorn.conf.py"), "--graceful-timeout", "1", "app:app"],
       { ...env, INFERENCE_BIND: `127.0.0.1:${port}`, INFERENCE_THREADS: String(options.threads ?? 4) },
       join(dir, "gunicorn.log"),
       output,

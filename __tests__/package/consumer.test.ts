@@ -11,8 +11,8 @@ const EXAMPLE = join(REPO_ROOT, "examples", "consumer");
 const EXAMPLE_FILES = ["stack.ts", "main.ts", "stack.test.ts"];
 const WARMUP_ZIP = join(REPO_ROOT, "dist", "lambdas", "warmup.zip");
 const STACK = "models";
-/** Paths the tarball may hold: the compiled library, the prebuilt Lambda zips, README, package.json. */
-const SHIPPED = /^(lib\/.+\.(js|d\.ts)|dist\/lambdas\/[^/]+\.zip|README\.md|package\.json)$/;
+/** Paths the tarball may hold: the compiled library, the prebuilt Lambda zips, README, LICENSE, package.json. */
+const SHIPPED = /^(lib\/.+\.(js|d\.ts)|dist\/lambdas\/[^/]+\.zip|README\.md|LICENSE|package\.json)$/;
 
 interface PackResult {
   readonly filename: string;
@@ -106,9 +106,9 @@ describe("the packed package in a consumer project", () => {
   }, 150_000);
   afterAll(() => [packDir, consumer].forEach(removeDir));
 
-  test("GIVEN npm pack WHEN its files are listed THEN it holds the compiled library, the prebuilt Lambda zip and README only", () => {
+  test("GIVEN npm pack WHEN its files are listed THEN it holds the compiled library, the prebuilt Lambda zips, README and LICENSE only", () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(["lib/index.js", "lib/index.d.ts", "dist/lambdas/warmup.zip", "README.md", "package.json"]));
+    expect(paths).toEqual(expect.arrayContaining(["lib/index.js", "lib/index.d.ts", "dist/lambdas/warmup.zip", "dist/lambdas/warmup-reconciler.zip", "README.md", "LICENSE", "package.json"]));
     expect(paths.filter((path) => !SHIPPED.test(path))).toEqual([]);
   });
 
