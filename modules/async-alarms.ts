@@ -4,7 +4,7 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SNS_TOPIC, requireQueueName } from "./internal/async-validation";
-import { policyDocument } from "./internal/policies";
+import { policyDocument, servicePublishes } from "./internal/policies";
 import { PropValidationError, isUnresolved, requireArn, requireIntegerInRange } from "./internal/validation";
 
 /** What AsyncAlarms watches of a queue; AsyncRequestQueue provides it. */
@@ -172,14 +172,7 @@ export class AsyncAlarms extends Construct {
       new SnsTopicPolicy(this, "TopicPolicy", {
         arn: topic.arn,
         policy: policyDocument(this, "TopicPolicyDocument", [
-          {
-            sid: "TheseAlarmsOnly",
-            effect: "Allow",
-            principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-            actions: ["sns:Publish"],
-            resources: [topic.arn],
-            condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [deadLetters.arn, oldest.arn, ...workers.map((alarm) => alarm.arn), ...containerAlarms.map((alarm) => alarm.arn)] }],
-          },
+          servicePublishes("TheseAlarmsOnly", "cloudwatch.amazonaws.com", topic.arn, [deadLetters.arn, oldest.arn, ...[...workers, ...containerAlarms].map((alarm) => alarm.arn)]),
         ]),
       });
     }

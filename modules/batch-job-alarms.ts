@@ -5,10 +5,9 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IBatchJobQueue } from "./batch-job-queue";
 import { IBatchScheduleDeadLetters } from "./batch-schedule";
-import { policyDocument } from "./internal/policies";
+import { policyDocument, servicePublishes } from "./internal/policies";
 import { requireBatchName } from "./internal/batch-validation";
 import { PropValidationError, isUnresolved, requireArn } from "./internal/validation";
 
@@ -103,25 +102,9 @@ export class BatchJobAlarms extends Construct {
 
   /** Lets only this rule and these alarms publish to the topic the construct created. */
   private topicPolicy(topic: SnsTopic, rule: CloudwatchEventRule, alarms: readonly CloudwatchMetricAlarm[]): void {
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      {
-        sid: "FailedJobEvents",
-        effect: "Allow",
-        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-        actions: ["sns:Publish"],
-        resources: [topic.arn],
-        condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
-      },
-    ];
+    const statements = [servicePublishes("FailedJobEvents", "events.amazonaws.com", topic.arn, [rule.arn])];
     if (alarms.length > 0) {
-      statements.push({
-        sid: "DeadLetterAlarms",
-        effect: "Allow",
-        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-        actions: ["sns:Publish"],
-        resources: [topic.arn],
-        condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: alarms.map((alarm) => alarm.arn) }],
-      });
+      statements.push(servicePublishes("DeadLetterAlarms", "cloudwatch.amazonaws.com", topic.arn, alarms.map((alarm) => alarm.arn)));
     }
     new SnsTopicPolicy(this, "TopicPolicy", { arn: topic.arn, policy: policyDocument(this, "TopicPolicyDocument", statements) });
   }

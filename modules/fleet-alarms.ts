@@ -6,7 +6,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { SNS_TOPIC } from "./internal/async-validation";
-import { policyDocument } from "./internal/policies";
+import { policyDocument, servicePublishes } from "./internal/policies";
 import { requireArn, requireIntegerInRange, requireResourceName } from "./internal/validation";
 
 /** What the alarms watch of a warmup path; WarmupHook provides it. */
@@ -156,16 +156,7 @@ export class FleetAlarms extends Construct {
   private topicPolicy(topic: SnsTopic, alarmArns: string[]): void {
     new SnsTopicPolicy(this, "TopicPolicy", {
       arn: topic.arn,
-      policy: policyDocument(this, "TopicPolicyDocument", [
-        {
-          sid: "TheseAlarmsOnly",
-          effect: "Allow",
-          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-          actions: ["sns:Publish"],
-          resources: [topic.arn],
-          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: alarmArns }],
-        },
-      ]),
+      policy: policyDocument(this, "TopicPolicyDocument", [servicePublishes("TheseAlarmsOnly", "cloudwatch.amazonaws.com", topic.arn, alarmArns)]),
     });
   }
 }

@@ -8,7 +8,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SNS_TOPIC } from "./internal/async-validation";
-import { policyDocument } from "./internal/policies";
+import { policyDocument, servicePublishes } from "./internal/policies";
 import { KMS_KEY, PropValidationError, isUnresolved, requireArn, requireResourceName } from "./internal/validation";
 
 /**
@@ -87,16 +87,7 @@ export class ServiceEventNotifications extends Construct {
       this.topicArn = topic.arn;
       new SnsTopicPolicy(this, "TopicPolicy", {
         arn: topic.arn,
-        policy: policyDocument(this, "TopicPolicyDocument", [
-          {
-            sid: "EventBridgeRulePublishes",
-            effect: "Allow",
-            principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-            actions: ["sns:Publish"],
-            resources: [topic.arn],
-            condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
-          },
-        ]),
+        policy: policyDocument(this, "TopicPolicyDocument", [servicePublishes("EventBridgeRulePublishes", "events.amazonaws.com", topic.arn, [rule.arn])]),
       });
     }
     new CloudwatchEventTarget(this, "Target", { rule: rule.name, arn: this.topicArn, targetId: "sns" });

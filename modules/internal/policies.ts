@@ -14,3 +14,19 @@ export function policyDocument(scope: Construct, id: string, statement: DataAwsI
 export function assumeRolePolicy(scope: Construct, id: string, service: string): string {
   return policyDocument(scope, id, [{ effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [service] }] }]);
 }
+
+/**
+ * A topic-policy statement letting an AWS service (cloudwatch.amazonaws.com, events.amazonaws.com)
+ * publish, only on behalf of the given alarms or rules: the source-ARN condition keeps any other
+ * account's alarm or rule from using the service's permission (the confused deputy).
+ */
+export function servicePublishes(sid: string, service: string, topicArn: string, sourceArns: readonly string[]): DataAwsIamPolicyDocumentStatement {
+  return {
+    sid,
+    effect: "Allow",
+    principals: [{ type: "Service", identifiers: [service] }],
+    actions: ["sns:Publish"],
+    resources: [topicArn],
+    condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [...sourceArns] }],
+  };
+}
