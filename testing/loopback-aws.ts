@@ -13,6 +13,10 @@ export interface FakeInstance {
   readonly instanceId: string;
   readonly privateIpAddress: string;
   readonly state?: string;
+  /** Reported as InstanceType when set. */
+  readonly instanceType?: string;
+  /** Reported as CpuOptions (the launched instance's vCPUs = cores x threads) when set. */
+  readonly cpuOptions?: { readonly coreCount: number; readonly threadsPerCore: number };
 }
 
 /** What the fake Auto Scaling answers for one instance. */
@@ -133,7 +137,10 @@ function describeInstances(params: Record<string, string>, instances: Map<string
     .map((id) => instances.get(id) as FakeInstance)
     .map(
       (i) =>
-        `<item><instanceId>${i.instanceId}</instanceId><privateIpAddress>${i.privateIpAddress}</privateIpAddress><instanceState><code>16</code><name>${i.state ?? "running"}</name></instanceState></item>`,
+        `<item><instanceId>${i.instanceId}</instanceId><privateIpAddress>${i.privateIpAddress}</privateIpAddress><instanceState><code>16</code><name>${i.state ?? "running"}</name></instanceState>` +
+        (i.instanceType ? `<instanceType>${i.instanceType}</instanceType>` : "") +
+        (i.cpuOptions ? `<cpuOptions><coreCount>${i.cpuOptions.coreCount}</coreCount><threadsPerCore>${i.cpuOptions.threadsPerCore}</threadsPerCore></cpuOptions>` : "") +
+        `</item>`,
     )
     .join("");
   const reservations = items ? `<item><reservationId>r-loopback</reservationId><instancesSet>${items}</instancesSet></item>` : "";

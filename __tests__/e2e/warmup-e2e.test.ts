@@ -25,15 +25,24 @@ describe("end-to-end warmup on nginx + uWSGI + Flask", () => {
     }
   }
 
+  /**
+   * Runs the bundle for the instance. The worker count is not configured: the function reads the
+   * instance's vCPUs from DescribeInstances (CpuOptions, as EC2 reports them for a c6i.4xlarge or
+   * c6i.8xlarge) while its fallback is the fleet's primary type's (a c6i.xlarge: 4).
+   */
   async function warm(server: ExampleServer, workers: number, detail: Record<string, unknown> = {}, lifecycleState = "Pending:Wait") {
     aws.calls.length = 0;
-    aws.instances.set(INSTANCE, { instanceId: INSTANCE, privateIpAddress: "127.0.0.1" });
+    aws.instances.set(INSTANCE, {
+      instanceId: INSTANCE,
+      privateIpAddress: "127.0.0.1",
+      instanceType: workers === 4 ? "c6i.xlarge" : `c6i.${workers / 4}xlarge`,
+      cpuOptions: { coreCount: workers / 2, threadsPerCore: 2 },
+    });
     aws.lifecycle.set(INSTANCE, { lifecycleState, activeToken: TOKEN });
     const run = await invokeBundle({
       event: lifecycleEvent(detail),
       awsEndpoint: aws.url,
-      // Loopback EC2 reports no CPUs: the worker count is configured, as workersPerInstance would.
-      env: { WARMUP_PORT: String(server.port), WARMUP_WORKERS: String(workers), WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", WARMUP_REQUEST_TIMEOUT_SECONDS: "30" },
+      env: { WARMUP_PORT: String(server.port), WARMUP_FALLBACK_WORKERS: "4", WARMUP_AUTO_SCALING_GROUP_NAME: "fleet", WARMUP_REQUEST_TIMEOUT_SECONDS: "30" },
       remainingMs: 80_000,
     });
     const completion = aws.calls.find((c) => c.action === "CompleteLifecycleAction");
