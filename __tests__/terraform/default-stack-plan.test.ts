@@ -11,13 +11,15 @@ let jsonOut: string | undefined;
 let hclOut: string | undefined;
 let plans: Record<string, StackPlan>;
 
-// The default stack, synthesized by main.ts exactly as `npm run synth` does, and its HCL export
-// (`cdktf synth --hcl`, npm run synth:hcl), planned offline side by side in one Terraform run.
+// The default stack, synthesized by main.ts exactly as `npm run synth` does, and its HCL export,
+// planned offline side by side in one Terraform run. `cdktf synth --hcl` (npm run synth:hcl) runs
+// the same app with SYNTH_HCL_OUTPUT=true, which makes cdktf's App write cdk.tf: the test sets it
+// itself and spares the CLI's start-up.
 beforeAll(async () => {
   hclOut = mkdtempSync(join(tmpdir(), "warmfleet-hcl-"));
-  const hclSynth = promisify(execFile)(join(REPO_ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--hcl", "--output", hclOut], {
+  const hclSynth = promisify(execFile)(process.execPath, ["--import", "tsx", "main.ts"], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "true" },
+    env: { ...process.env, CDKTF_OUTDIR: hclOut, SYNTH_HCL_OUTPUT: "true" },
   });
   jsonOut = synthMainApp();
   await hclSynth;
