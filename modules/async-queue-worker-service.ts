@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, Fn } from "cdktf";
+import { Annotations } from "cdktf";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -24,6 +24,7 @@ import { requireFargateSize } from "./internal/fargate-resources";
 import { assumeRolePolicy } from "./internal/policies";
 import { PropValidationError, isUnresolved, requireIntegerInRange, requireNonEmpty } from "./internal/validation";
 import { ecsExecutionRole } from "./internal/ecs-execution-role";
+import { jsonencode } from "./internal/jsonencode";
 
 /** An existing ECS cluster to run the workers in. */
 export interface WorkerClusterReference {
@@ -173,7 +174,7 @@ export class AsyncQueueWorkerService extends Construct implements IConnectable, 
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? CpuArchitecture.X86_64 },
       taskRoleArn: taskRole.arn,
       executionRoleArn: execution.role.arn,
-      containerDefinitions: Fn.jsonencode([this.container(props, logGroup.name, region)]),
+      containerDefinitions: jsonencode([this.container(props, logGroup.name, region)]),
       tags,
     });
     this.taskDefinitionArn = taskDefinition.arn;

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
@@ -10,6 +9,7 @@ import { IGrantable } from "./grants";
 import { policyDocument } from "./internal/policies";
 import { requireCustomerKmsKey, requireQueueName } from "./internal/async-validation";
 import { PropValidationError, isUnresolved, requireIntegerInRange } from "./internal/validation";
+import { jsonencode } from "./internal/jsonencode";
 
 /** How the topics and queues of an AsyncRequestQueue are encrypted at rest. */
 export enum AsyncQueueEncryption {
@@ -133,7 +133,7 @@ export class AsyncRequestQueue extends Construct implements IAsyncRequestQueue {
       visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
       messageRetentionSeconds: props.messageRetentionSeconds ?? 345_600,
       receiveWaitTimeSeconds: props.receiveWaitTimeSeconds ?? 20,
-      redrivePolicy: Fn.jsonencode({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: this.maxReceiveCount }),
+      redrivePolicy: jsonencode({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: this.maxReceiveCount }),
       ...sqsEncryption,
       tags,
     });
@@ -141,7 +141,7 @@ export class AsyncRequestQueue extends Construct implements IAsyncRequestQueue {
     // DLQ, so the DLQ cannot refer back to the queue without a cycle.
     new SqsQueueRedriveAllowPolicy(this, "DeadLetterRedriveAllowPolicy", {
       queueUrl: deadLetters.url,
-      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }),
+      redriveAllowPolicy: jsonencode({ redrivePermission: "byQueue", sourceQueueArns: [queue.arn] }),
     });
     this.queueName = queue.name;
     this.queueArn = queue.arn;

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -10,6 +9,7 @@ import { IBatchScheduleDeadLetters } from "./batch-schedule";
 import { policyDocument, servicePublishes } from "./internal/policies";
 import { requireBatchName } from "./internal/batch-validation";
 import { PropValidationError, isUnresolved, requireArn } from "./internal/validation";
+import { jsonencode } from "./internal/jsonencode";
 
 export interface BatchJobAlarmsProps {
   /** Prefix of the rule, topic and alarm names, 1 to 50 letters, digits, hyphens and underscores. */
@@ -50,7 +50,7 @@ export class BatchJobAlarms extends Construct {
       name: `${props.name}-batch-job-failed`,
       description: `FAILED jobs of the Batch queue ${props.jobQueue.jobQueueName}`,
       // jsonencode, not a JSON string: the queue ARN is a reference.
-      eventPattern: Fn.jsonencode({
+      eventPattern: jsonencode({
         source: ["aws.batch"],
         "detail-type": ["Batch Job State Change"],
         detail: { status: ["FAILED"], jobQueue: [props.jobQueue.jobQueueArn] },

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, Fn } from "cdktf";
+import { Annotations } from "cdktf";
 import { BatchJobDefinition as BatchJobDefinitionResource } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -13,6 +13,7 @@ import { RetryCondition, isCatchAll, requireBatchName, requireRetryPattern } fro
 import { requireLogRetentionDays } from "./internal/validation";
 import { PropValidationError, isUnresolved, requireIntegerInRange } from "./internal/validation";
 import { ecsExecutionRole } from "./internal/ecs-execution-role";
+import { jsonencode } from "./internal/jsonencode";
 
 /** What a job does when a retry rule matches. */
 export enum RetryAction {
@@ -180,7 +181,7 @@ export class BatchJobDefinition extends Construct implements IBatchJobDefinition
       name: props.name,
       type: "container",
       platformCapabilities: [this.platform],
-      containerProperties: Fn.jsonencode(this.containerProperties),
+      containerProperties: jsonencode(this.containerProperties),
       parameters: props.parameters ? { ...props.parameters } : undefined,
       timeout: { attemptDurationSeconds: props.timeoutSeconds ?? 3600 },
       retryStrategy: retryStrategy(props.retry ?? {}),

@@ -3,6 +3,7 @@ import { Fn } from "cdktf";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { requireResourceName } from "./internal/validation";
+import { jsonencode } from "./internal/jsonencode";
 
 /** What the dashboard shows of a warmup path; WarmupHook provides it. */
 export interface DashboardWarmup {
@@ -73,7 +74,7 @@ export class FleetDashboard extends Construct {
     const dashboard = new CloudwatchDashboard(this, "Dashboard", {
       dashboardName: props.name,
       // jsonencode: the group, namespace and target group are references.
-      dashboardBody: Fn.jsonencode({ widgets: widgets.map((widget, i) => placed(widget, i, region)) }),
+      dashboardBody: jsonencode({ widgets: widgets.map((widget, i) => placed(widget, i, region)) }),
     });
     this.dashboardName = dashboard.dashboardName;
     this.dashboardArn = dashboard.dashboardArn;

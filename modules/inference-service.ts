@@ -20,13 +20,14 @@ import { IGrantable, PolicyStatement, RoleGrants } from "./grants";
 import { CapacityProviderStrategyItem, FargateCapacityProvider, IInferenceCluster } from "./inference-cluster";
 import { IModelFileSystem } from "./model-file-system";
 import { FARGATE_PROVIDERS, validateStrategy as validateStrategyShape } from "./internal/capacity-provider-strategy";
-import { ContainerHealthCheck, ContainerSpec, containerDefinition, escapedForJsonencode } from "./internal/container-definition";
+import { ContainerHealthCheck, ContainerSpec, containerDefinition } from "./internal/container-definition";
 import { ecsExecutionRole } from "./internal/ecs-execution-role";
 import { requireFargateSize } from "./internal/fargate-resources";
 import { FireLensConfigType, LOG_ROUTER_CONTAINER, fireLensRouter, grantFireLensOutputs, validateFireLens } from "./internal/firelens";
 import { assumeRolePolicy, policyDocument } from "./internal/policies";
 import { requireScheduleExpression, requireTimeZone } from "./internal/schedule-expression";
 import { KMS_KEY, PropValidationError, isUnresolved, requireArn, requireIntegerInRange, requireLogRetentionDays, requireNonEmpty, requirePort, requireResourceName } from "./internal/validation";
+import { jsonencode } from "./internal/jsonencode";
 
 export { FireLensConfigType } from "./internal/firelens";
 
@@ -281,7 +282,7 @@ export class InferenceService extends Construct implements IConnectable, IGranta
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? CpuArchitecture.X86_64 },
       taskRoleArn: taskRole.arn,
       executionRoleArn: execution.role.arn,
-      containerDefinitions: Fn.jsonencode(escapedForJsonencode(this.containers(props, logGroup.name, region).map(containerDefinition))),
+      containerDefinitions: jsonencode(this.containers(props, logGroup.name, region).map(containerDefinition)),
       volume: props.models ? [modelsVolume(props.models)] : undefined,
       tags,
     });

@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server } from "node:http";
-import { AddressInfo } from "node:net";
+import { closeNow, listenOnLoopback, readBody } from "./loopback-http";
 
 /** One AWS query-protocol call the server received. */
 export interface RecordedCall {
@@ -61,28 +61,14 @@ export async function startLoopbackAws(): Promise<LoopbackAws> {
       res.end(xml);
     }, () => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
     instances,
     lifecycle,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeNow(server),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function serviceOf(req: IncomingMessage, action: string): RecordedCall["service"] {

@@ -1,5 +1,5 @@
-import { createServer, IncomingMessage, Server } from "node:http";
-import { AddressInfo } from "node:net";
+import { createServer, Server } from "node:http";
+import { closeNow, listenOnLoopback, readBody } from "./loopback-http";
 
 /** One Invoke call the fake Lambda API received. */
 export interface LambdaInvocation {
@@ -41,27 +41,13 @@ export async function startLoopbackLambda(run: (invocation: LambdaInvocation) =>
       res.writeHead(202, { "x-amzn-requestid": `loopback-${invocations.length}` }).end();
     }, () => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     invocations,
     settled: async () => {
       await Promise.all(running);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeNow(server),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

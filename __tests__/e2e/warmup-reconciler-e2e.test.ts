@@ -1,5 +1,5 @@
 import { createServer, Server } from "node:http";
-import { AddressInfo } from "node:net";
+import { closeNow, listenOnLoopback } from "../../testing/loopback-http";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -37,15 +37,7 @@ async function startServer(healthDelayMs: number): Promise<FakeServer> {
       setTimeout(() => res.writeHead(200, { "content-type": "application/json", "X-Worker-Id": `w${requests % 2}` }).end('{"label":1}'), 5);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: await listenOnLoopback(server), close: () => closeNow(server) };
 }
 
 describe("warmup reconciler bundle on loopback AWS", () => {

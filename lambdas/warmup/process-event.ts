@@ -81,7 +81,7 @@ export async function processEvent(event: unknown, deadline: number, deps: Depen
   // Unleased by configuration is normal; a configured table that cannot be reached is not.
   if (claim.kind === "off") log[config.claimsTable === undefined ? "info" : "warn"]("going ahead without a lease", { ...context, reason: claim.reason });
   try {
-    return await handleClaimed(deps, action, deadline, started);
+    return await handleClaimed(deps, action, context, deadline, started);
   } finally {
     if (claim.kind === "claimed") await claim.release().catch((error: Error) => log.warn("could not release the lease; it lapses by itself", { ...context, error: error.message }));
   }
@@ -100,9 +100,8 @@ function claimFor(deps: Dependencies, action: LifecycleAction, deadline: number)
   });
 }
 
-async function handleClaimed(deps: Dependencies, action: LifecycleAction, deadline: number, started: number): Promise<EventResult> {
+async function handleClaimed(deps: Dependencies, action: LifecycleAction, context: Record<string, unknown>, deadline: number, started: number): Promise<EventResult> {
   const { config, log, clock } = deps;
-  const context = { instanceId: action.instanceId, group: action.groupName, origin: action.origin, destination: action.destination };
   const skip = await alreadyHandled(deps, action);
   if (skip) {
     log.info("nothing to do", { ...context, reason: skip });

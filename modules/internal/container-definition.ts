@@ -90,18 +90,3 @@ export function containerDefinition(spec: ContainerSpec): Record<string, unknown
   if (spec.dependsOn) definition.dependsOn = spec.dependsOn.map((d) => ({ containerName: d.containerName, condition: d.condition }));
   return definition;
 }
-
-/**
- * The definitions with `\` and `"` escaped in every string, for Fn.jsonencode: cdktf renders the
- * object as an HCL expression inside "${jsonencode(...)}" and escapes newlines and "${" but not
- * quotes or backslashes, so a health check command such as `python3 -c "..."` would end the HCL
- * string early and `terraform validate` would fail. Token markers contain neither character.
- */
-export function escapedForJsonencode<T>(value: T): T {
-  if (typeof value === "string") return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"') as T;
-  if (Array.isArray(value)) return value.map((item) => escapedForJsonencode(item)) as T;
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapedForJsonencode(item)])) as T;
-  }
-  return value;
-}

@@ -1,4 +1,4 @@
-import { containerDefinition, escapedForJsonencode } from "../../../modules/internal/container-definition";
+import { containerDefinition } from "../../../modules/internal/container-definition";
 
 // The exact JSON ECS reads back for a registered container: written this way, the provider finds no
 // difference after apply and does not replace the task definition on every plan
@@ -83,13 +83,5 @@ describe("containerDefinition", () => {
     expect(app).toMatchObject({ linuxParameters: { initProcessEnabled: true }, dependsOn: [{ containerName: "log-router", condition: "START" }], logConfiguration: { logDriver: "awsfirelens" } });
     expect(app.logConfiguration).not.toHaveProperty("options");
     expect(app.healthCheck).toBeUndefined();
-  });
-
-  test("GIVEN strings with quotes and backslashes WHEN escaped for jsonencode THEN only those characters are escaped, at every depth", () => {
-    // WHEN
-    const escaped = escapedForJsonencode({ command: ["CMD-SHELL", 'python3 -c "print(1)" || exit 1'], options: { path: "C:\\x" }, port: 8080, on: true });
-
-    // THEN
-    expect(escaped).toEqual({ command: ["CMD-SHELL", 'python3 -c \\"print(1)\\" || exit 1'], options: { path: "C:\\\\x" }, port: 8080, on: true });
   });
 });
